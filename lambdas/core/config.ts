@@ -1,0 +1,63 @@
+import { ABSOLUTE_MAX_KEY_BITS, type KeySizeLimits } from './key-material.js';
+import type { TokenRules } from './token-rules.js';
+
+/** Configuration shared by the authorizer, registration and the local server (DESIGN.md, "Configuration"). */
+export interface KeygateConfig {
+  readonly secretPrefix: string;
+  readonly tokenRules: TokenRules;
+  readonly keyCacheSeconds: number;
+  readonly unknownKeyCacheSeconds: number;
+  readonly staleIfErrorSeconds: number;
+  readonly keySizeLimits: KeySizeLimits;
+  readonly recoveryWindowDays: number;
+  readonly replayTable: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max} (default ${fallback})`);
+  }
+  return value;
+}
+
+const SECRET_PREFIX = /^[A-Za-z0-9/_+=.@-]{1,256}$/;
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+/** Reads and validates the KEYGATE_* variables once; a bad value names the variable, its value and the range. */
+export function readConfig(env: Env): KeygateConfig {
+  const secretPrefix = env['KEYGATE_SECRET_PREFIX'] || 'keygate/keys/';
+  if (!SECRET_PREFIX.test(secretPrefix)) {
+    throw new ConfigError(`KEYGATE_SECRET_PREFIX=${JSON.stringify(secretPrefix)} is invalid: use 1-256 characters of A-Za-z0-9/_+=.@- (default keygate/keys/)`);
+  }
+  const minBits = integer(env, 'KEYGATE_MIN_KEY_BITS', 2048, 2048, ABSOLUTE_MAX_KEY_BITS);
+  const maxBits = integer(env, 'KEYGATE_MAX_KEY_BITS', 4096, 2048, ABSOLUTE_MAX_KEY_BITS);
+  if (minBits > maxBits) {
+    throw new ConfigError(`KEYGATE_MIN_KEY_BITS=${minBits} is above KEYGATE_MAX_KEY_BITS=${maxBits}`);
+  }
+  const replayTable = env['KEYGATE_REPLAY_TABLE'] || undefined;
+  if (replayTable !== undefined && !TABLE_NAME.test(replayTable)) {
+    throw new ConfigError(`KEYGATE_REPLAY_TABLE=${JSON.stringify(replayTable)} is not a valid DynamoDB table name`);
+  }
+  return {
+    secretPrefix,
+    tokenRules: {
+      clockSkewSeconds: integer(env, 'KEYGATE_CLOCK_SKEW_SECONDS', 30, 0, 300),
+      maxLifetimeSeconds: integer(env, 'KEYGATE_MAX_TOKEN_LIFETIME_SECONDS', 1800, 60, 1800),
+    },
+    keyCacheSeconds: integer(env, 'KEYGATE_KEY_CACHE_SECONDS', 60, 0, 900),
+    unknownKeyCacheSeconds: integer(env, 'KEYGATE_UNKNOWN_KEY_CACHE_SECONDS', 10, 0, 300),
+    staleIfErrorSeconds: integer(env, 'KEYGATE_STALE_IF_ERROR_SECONDS', 300, 0, 3600),
+    keySizeLimits: { minBits, maxBits },
+    recoveryWindowDays: integer(env, 'KEYGATE_RECOVERY_WINDOW_DAYS', 7, 7, 30),
+    replayTable,
+  };
+}

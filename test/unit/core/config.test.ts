@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { readConfig } from '../../../lambdas/core/config.js';
+
+describe('readConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(readConfig({})).toEqual({
+      secretPrefix: 'keygate/keys/',
+      tokenRules: { clockSkewSeconds: 30, maxLifetimeSeconds: 1800 },
+      keyCacheSeconds: 60,
+      unknownKeyCacheSeconds: 10,
+      staleIfErrorSeconds: 300,
+      keySizeLimits: { minBits: 2048, maxBits: 4096 },
+      recoveryWindowDays: 7,
+      replayTable: undefined,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = readConfig({
+      KEYGATE_SECRET_PREFIX: 'team/keys/',
+      KEYGATE_CLOCK_SKEW_SECONDS: '0',
+      KEYGATE_MAX_TOKEN_LIFETIME_SECONDS: '60',
+      KEYGATE_KEY_CACHE_SECONDS: '900',
+      KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: '0',
+      KEYGATE_STALE_IF_ERROR_SECONDS: '3600',
+      KEYGATE_MIN_KEY_BITS: '3072',
+      KEYGATE_MAX_KEY_BITS: '8192',
+      KEYGATE_RECOVERY_WINDOW_DAYS: '30',
+      KEYGATE_REPLAY_TABLE: 'keygate-replay',
+    });
+    expect(config).toMatchObject({ secretPrefix: 'team/keys/', tokenRules: { clockSkewSeconds: 0, maxLifetimeSeconds: 60 }, keySizeLimits: { minBits: 3072, maxBits: 8192 }, replayTable: 'keygate-replay' });
+  });
+
+  it.each([
+    ['KEYGATE_CLOCK_SKEW_SECONDS', '301', /KEYGATE_CLOCK_SKEW_SECONDS="301" is invalid: expected an integer from 0 to 300/],
+    ['KEYGATE_CLOCK_SKEW_SECONDS', '-1', /from 0 to 300/],
+    ['KEYGATE_MAX_TOKEN_LIFETIME_SECONDS', '1801', /from 60 to 1800/],
+    ['KEYGATE_MAX_TOKEN_LIFETIME_SECONDS', '59', /from 60 to 1800/],
+    ['KEYGATE_KEY_CACHE_SECONDS', '1.5', /KEYGATE_KEY_CACHE_SECONDS="1.5"/],
+    ['KEYGATE_KEY_CACHE_SECONDS', 'abc', /from 0 to 900/],
+    ['KEYGATE_UNKNOWN_KEY_CACHE_SECONDS', '301', /from 0 to 300/],
+    ['KEYGATE_STALE_IF_ERROR_SECONDS', '3601', /from 0 to 3600/],
+    ['KEYGATE_MAX_KEY_BITS', '16384', /from 2048 to 8192/],
+    ['KEYGATE_MIN_KEY_BITS', '1024', /from 2048 to 8192/],
+    ['KEYGATE_RECOVERY_WINDOW_DAYS', '6', /from 7 to 30/],
+    ['KEYGATE_SECRET_PREFIX', 'bad:prefix', /KEYGATE_SECRET_PREFIX="bad:prefix" is invalid/],
+    ['KEYGATE_REPLAY_TABLE', 'no spaces', /KEYGATE_REPLAY_TABLE/],
+  ])('refuses %s=%s, naming the variable, the value and the range', (name, value, message) => {
+    expect(() => readConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('refuses a minimum above the maximum', () => {
+    expect(() => readConfig({ KEYGATE_MIN_KEY_BITS: '4096', KEYGATE_MAX_KEY_BITS: '3072' })).toThrow(/above KEYGATE_MAX_KEY_BITS/);
+  });
+});

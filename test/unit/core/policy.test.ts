@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { allowPolicy, denyPolicy, stageWildcardArn } from '../../../lambdas/core/policy.js';
+import { INTERNAL_REASONS, toPublicReason } from '../../../lambdas/core/reasons.js';
+
+const METHOD_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/orders/42';
+
+describe('authorizer policies', () => {
+  it('allow covers the whole stage so a cached result is valid on every route', () => {
+    const policy = allowPolicy('acme', METHOD_ARN, { keyName: 'acme' });
+    expect(policy.policyDocument.Statement[0]).toEqual({ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/*' });
+    expect(policy.principalId).toBe('acme');
+  });
+
+  it('deny carries the public reason in the context', () => {
+    const policy = denyPolicy(METHOD_ARN, 'token_expired');
+    expect(policy.policyDocument.Statement[0].Effect).toBe('Deny');
+    expect(policy.context).toEqual({ reason: 'token_expired' });
+  });
+
+  it('refuses something that is not a method ARN', () => {
+    expect(() => stageWildcardArn('arn:aws:s3:::bucket')).toThrow();
+  });
+
+  it('public reasons never reveal whether a key name exists', () => {
+    expect(toPublicReason('unknown_key')).toBe(toPublicReason('invalid_signature'));
+    expect(toPublicReason('unknown_kid')).toBe(toPublicReason('invalid_signature'));
+    for (const reason of INTERNAL_REASONS) expect(toPublicReason(reason)).toMatch(/^[a-z_]+$/);
+  });
+});

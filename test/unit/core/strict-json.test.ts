@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { decodeCanonicalBase64url, decodeStrictBase64 } from '../../../lambdas/core/base64url.js';
+import { parseStrictJsonObject } from '../../../lambdas/core/strict-json.js';
+
+describe('parseStrictJsonObject', () => {
+  it('parses what JSON.parse parses for objects', () => {
+    const text = '{"a":1,"b":[true,false,null,-1.5e3,"x\\u00e9\\n"],"c":{"d":{}}, "e" : [] }';
+    expect(parseStrictJsonObject(text)).toEqual(JSON.parse(text));
+  });
+
+  it.each([
+    ['duplicate members', '{"a":1,"a":2}'],
+    ['duplicate members after escapes', '{"a":1,"\\u0061":2}'],
+    ['a top-level array', '[1]'],
+    ['a top-level string', '"x"'],
+    ['trailing commas', '{"a":1,}'],
+    ['single quotes', "{'a':1}"],
+    ['leading zeros', '{"a":01}'],
+    ['NaN', '{"a":NaN}'],
+    ['a raw control character', '{"a":"\u0001"}'],
+    ['trailing data', '{"a":1} {}'],
+    ['deep nesting', `{"a":${'['.repeat(20)}${']'.repeat(20)}}`],
+    ['an unterminated string', '{"a":"x}'],
+  ])('refuses %s', (_label, text) => {
+    expect(() => parseStrictJsonObject(text)).toThrow();
+  });
+
+  it('keeps "__proto__" as an ordinary member', () => {
+    const parsed = parseStrictJsonObject('{"__proto__":{"polluted":true}}');
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(Object.keys(parsed)).toEqual(['__proto__']);
+  });
+});
+
+describe('base64 decoding', () => {
+  it('canonical base64url round-trips and refuses every other spelling', () => {
+    expect(decodeCanonicalBase64url('aGk')?.toString()).toBe('hi');
+    for (const bad of ['aGk=', 'aG k', 'aGl', 'a', 'a+/b', 'aGk\n']) expect(decodeCanonicalBase64url(bad)).toBeUndefined();
+  });
+
+  it('strict base64 requires padding and the standard alphabet, allowing line breaks', () => {
+    expect(decodeStrictBase64('aGk=')?.toString()).toBe('hi');
+    expect(decodeStrictBase64('aG\nk=')?.toString()).toBe('hi');
+    for (const bad of ['aGk', 'aGl=', 'aG-_', '', '====']) expect(decodeStrictBase64(bad)).toBeUndefined();
+  });
+});
