@@ -1,0 +1,78 @@
+import type { RsaPublicJwk } from '../core/key-material.js';
+
+/** One registered public key, as stored (DESIGN.md, "Key store"). */
+export interface StoredKey {
+  readonly kid: string;
+  readonly jwk: RsaPublicJwk;
+  readonly bits: number;
+  readonly addedAt: string;
+  readonly addedBy: string;
+}
+
+/** A name and its active keys (at most MAX_KEYS_PER_NAME). */
+export interface KeyRecord {
+  readonly name: string;
+  readonly keys: readonly StoredKey[];
+}
+
+export type AddKeyOutcome = 'created' | 'added' | 'already_present';
+
+export interface KeyNameSummary {
+  readonly name: string;
+  readonly kids: readonly string[];
+}
+
+export interface KeyNamePage {
+  readonly items: readonly KeyNameSummary[];
+  readonly nextToken: string | undefined;
+}
+
+export interface RevokeResult {
+  readonly name: string;
+  readonly deletionDate: string;
+}
+
+/**
+ * The key store port. Adapters: Secrets Manager (deployed) and a JSON file (local mode). One shared
+ * contract test suite runs against both.
+ */
+export interface KeyStore {
+  /** The name's active keys; undefined when the name is unknown, revoked or deleted. Faults throw KeyStoreUnavailableError. */
+  getKeys(name: string): Promise<KeyRecord | undefined>;
+  /** Adds a key; idempotent by kid. A third key is refused (too_many_keys); a revoked name is refused (name_revoked). */
+  addKey(name: string, key: StoredKey): Promise<{ outcome: AddKeyOutcome; record: KeyRecord }>;
+  /** Removes one key; the last key cannot be removed this way (last_key). */
+  removeKey(name: string, kid: string): Promise<KeyRecord>;
+  /** Names with their kids, in name order, `limit` at a time. */
+  listNames(options: { readonly limit: number; readonly nextToken?: string | undefined }): Promise<KeyNamePage>;
+  /** Revokes a name: its keys stop working at once; it can be restored for `recoveryWindowDays`. */
+  revoke(name: string, recoveryWindowDays: number): Promise<RevokeResult>;
+  /** Brings a revoked name back within its recovery window. */
+  restore(name: string): Promise<KeyRecord>;
+}
+
+export type KeyStoreErrorCode = 'unknown_key_name' | 'unknown_kid' | 'last_key' | 'too_many_keys' | 'name_revoked' | 'not_revoked' | 'conflict' | 'invalid_next_token';
+
+/** A refusal the caller can act on (maps to a 4xx). */
+export class KeyStoreError extends Error {
+  override readonly name = 'KeyStoreError';
+  constructor(
+    readonly code: KeyStoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The store could not be reached or answered with a fault (throttling, timeout, 5xx): never a denial. */
+export class KeyStoreUnavailableError extends Error {
+  override readonly name = 'KeyStoreUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A stored value that does not have the shape keygate writes: the store is not trusted blindly. */
+export class KeyStoreIntegrityError extends Error {
+  override readonly name = 'KeyStoreIntegrityError';
+}
