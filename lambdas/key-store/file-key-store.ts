@@ -1,0 +1,147 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { isValidKeyName } from '../core/limits.js';
+import { withKeyAdded, withKeyRemoved } from './key-changes.js';
+import { KeyStoreError, KeyStoreIntegrityError, type KeyNamePage, type KeyRecord, type KeyStore, type RevokeResult, type StoredKey } from './key-store.js';
+import { parseStoredRecord } from './stored-record.js';
+
+interface FileEntry {
+  record: KeyRecord;
+  /** Set while the name is revoked: when the recovery window ends. */
+  deletionDate?: string | undefined;
+}
+
+const fileSchema = z.object({
+  version: z.literal(1),
+  names: z.record(z.string(), z.object({ record: z.unknown(), deletionDate: z.string().optional() })),
+});
+
+/**
+ * The local-mode key store: one JSON file, replaced atomically (write to a temporary file, then
+ * rename), with the same behaviour as the Secrets Manager store. Writes within a process are
+ * serialized; the file is re-read for every operation.
+ */
+/** One queue per file, shared by every instance in the process, so two instances never interleave writes. */
+const queues = new Map<string, Promise<unknown>>();
+
+export class FileKeyStore implements KeyStore {
+  private readonly path: string;
+
+  constructor(
+    path: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.path = resolve(path);
+  }
+
+  private async load(): Promise<Map<string, FileEntry>> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+      throw error;
+    }
+    let parsed;
+    try {
+      parsed = fileSchema.parse(JSON.parse(text));
+    } catch {
+      throw new KeyStoreIntegrityError(`${this.path} is not a keygate key store file`);
+    }
+    const entries = new Map<string, FileEntry>();
+    for (const [name, entry] of Object.entries(parsed.names)) {
+      if (entry.deletionDate && new Date(entry.deletionDate) <= this.now()) continue; // past its recovery window: gone
+      entries.set(name, { record: parseStoredRecord(JSON.stringify(entry.record), name), deletionDate: entry.deletionDate });
+    }
+    return entries;
+  }
+
+  private async save(entries: Map<string, FileEntry>): Promise<void> {
+    const names = Object.fromEntries([...entries].sort(([a], [b]) => a.localeCompare(b)));
+    await mkdir(dirname(this.path), { recursive: true });
+    const temporary = `${this.path}.${randomUUID()}.tmp`;
+    await writeFile(temporary, `${JSON.stringify({ version: 1, names }, null, 2)}\n`, { mode: 0o600 });
+    await rename(temporary, this.path);
+  }
+
+  /** Runs read-modify-write operations one after another. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = (queues.get(this.path) ?? Promise.resolve()).then(work, work);
+    queues.set(this.path, run.catch(() => undefined));
+    return run;
+  }
+
+  async getKeys(name: string): Promise<KeyRecord | undefined> {
+    const entry = (await this.load()).get(name);
+    return entry && !entry.deletionDate ? entry.record : undefined;
+  }
+
+  addKey(name: string, key: StoredKey): Promise<{ outcome: 'created' | 'added' | 'already_present'; record: KeyRecord }> {
+    return this.exclusive(async () => {
+      const entries = await this.load();
+      const entry = entries.get(name);
+      if (entry?.deletionDate) throw new KeyStoreError('name_revoked', `"${name}" is revoked; restore it (POST /keys/${name}/restore) before adding keys`);
+      const change = withKeyAdded(entry?.record, name, key);
+      if (change.outcome !== 'already_present') {
+        entries.set(name, { record: change.record });
+        await this.save(entries);
+      }
+      return change;
+    });
+  }
+
+  removeKey(name: string, kid: string): Promise<KeyRecord> {
+    return this.exclusive(async () => {
+      const entries = await this.load();
+      const entry = entries.get(name);
+      const record = withKeyRemoved(entry && !entry.deletionDate ? entry.record : undefined, name, kid);
+      entries.set(name, { record });
+      await this.save(entries);
+      return record;
+    });
+  }
+
+  async listNames(options: { readonly limit: number; readonly nextToken?: string | undefined }): Promise<KeyNamePage> {
+    let after = '';
+    if (options.nextToken !== undefined) {
+      after = Buffer.from(options.nextToken, 'base64url').toString('utf8');
+      if (!isValidKeyName(after) || Buffer.from(after).toString('base64url') !== options.nextToken) {
+        throw new KeyStoreError('invalid_next_token', 'nextToken is not valid; start again without it');
+      }
+    }
+    const active = [...(await this.load())].filter(([name, entry]) => !entry.deletionDate && name > after).sort(([a], [b]) => (a < b ? -1 : 1));
+    const page = active.slice(0, options.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(([name, entry]) => ({ name, kids: entry.record.keys.map((k) => k.kid) })),
+      nextToken: active.length > options.limit && last ? Buffer.from(last[0]).toString('base64url') : undefined,
+    };
+  }
+
+  revoke(name: string, recoveryWindowDays: number): Promise<RevokeResult> {
+    return this.exclusive(async () => {
+      const entries = await this.load();
+      const entry = entries.get(name);
+      if (!entry) throw new KeyStoreError('unknown_key_name', `no keys are registered under "${name}"`);
+      if (entry.deletionDate) throw new KeyStoreError('name_revoked', `"${name}" is already revoked`);
+      const deletionDate = new Date(this.now().getTime() + recoveryWindowDays * 86_400_000).toISOString();
+      entries.set(name, { record: entry.record, deletionDate });
+      await this.save(entries);
+      return { name, deletionDate };
+    });
+  }
+
+  restore(name: string): Promise<KeyRecord> {
+    return this.exclusive(async () => {
+      const entries = await this.load();
+      const entry = entries.get(name);
+      if (!entry) throw new KeyStoreError('unknown_key_name', `no revoked name "${name}" can be restored (unknown, or past its recovery window)`);
+      if (!entry.deletionDate) throw new KeyStoreError('not_revoked', `"${name}" is not revoked`);
+      entries.set(name, { record: entry.record });
+      await this.save(entries);
+      return entry.record;
+    });
+  }
+}

@@ -1,0 +1,207 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  PutSecretValueCommand,
+  RestoreSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { withKeyAdded, withKeyRemoved } from './key-changes.js';
+import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, type KeyNamePage, type KeyRecord, type KeyStore, type RevokeResult, type StoredKey } from './key-store.js';
+import { parseStoredRecord, serializeRecord } from './stored-record.js';
+
+export const KEY_NAME_TAG = 'keygate:key-name';
+const MAX_WRITE_ATTEMPTS = 6;
+const NEXT_TOKEN = /^[A-Za-z0-9+/=_-]{1,4096}$/;
+
+export interface SecretsManagerKeyStoreOptions {
+  /** Prefix of the per-name secrets. @default 'keygate/keys/' */
+  readonly prefix?: string;
+  /** @default a client with bounded retries and timeouts; honours AWS_ENDPOINT_URL */
+  readonly client?: SecretsManagerClient;
+}
+
+/** A client that gives up quickly: the authorizer must fail closed fast rather than hang. */
+export function createSecretsManagerClient(): SecretsManagerClient {
+  return new SecretsManagerClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
+}
+
+type SecretState = { state: 'missing' } | { state: 'revoked' } | { state: 'active'; record: KeyRecord; versionId: string };
+
+function errorName(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? (error as { name?: string }).name : undefined;
+}
+
+/**
+ * The version that follows `versionId`. Every writer that read the same version proposes the same
+ * ClientRequestToken, and Secrets Manager refuses a reused token with a different value
+ * (ResourceExistsException): that is our compare-and-set. Same token and same value is idempotent.
+ */
+export function nextVersionToken(versionId: string): string {
+  const hex = createHash('sha256').update(`keygate-next:${versionId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** One secret per key name, `<prefix><name>`, tagged `keygate:key-name`. */
+export class SecretsManagerKeyStore implements KeyStore {
+  private readonly prefix: string;
+  private readonly client: SecretsManagerClient;
+
+  constructor(options: SecretsManagerKeyStoreOptions = {}) {
+    this.prefix = options.prefix ?? 'keygate/keys/';
+    this.client = options.client ?? createSecretsManagerClient();
+  }
+
+  private secretId(name: string): string {
+    return `${this.prefix}${name}`;
+  }
+
+  private async read(name: string): Promise<SecretState> {
+    try {
+      const result = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId(name) }));
+      if (result.SecretString === undefined || result.VersionId === undefined) {
+        throw new KeyStoreIntegrityError(`the secret for "${name}" has no string value`);
+      }
+      return { state: 'active', record: parseStoredRecord(result.SecretString, name), versionId: result.VersionId };
+    } catch (error) {
+      switch (errorName(error)) {
+        case 'ResourceNotFoundException':
+          return { state: 'missing' };
+        case 'InvalidRequestException':
+          // GetSecretValue answers this for a secret scheduled for deletion: a revoked name.
+          return { state: 'revoked' };
+        default:
+          throw this.unavailable('GetSecretValue', error);
+      }
+    }
+  }
+
+  private unavailable(operation: string, error: unknown): Error {
+    if (error instanceof KeyStoreError || error instanceof KeyStoreIntegrityError) return error;
+    return new KeyStoreUnavailableError(`Secrets Manager ${operation} failed: ${errorName(error) ?? 'unknown error'}`, { cause: error });
+  }
+
+  async getKeys(name: string): Promise<KeyRecord | undefined> {
+    const current = await this.read(name);
+    return current.state === 'active' ? current.record : undefined;
+  }
+
+  async addKey(name: string, key: StoredKey): Promise<{ outcome: 'created' | 'added' | 'already_present'; record: KeyRecord }> {
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      const current = await this.read(name);
+      if (current.state === 'revoked') throw new KeyStoreError('name_revoked', `"${name}" is revoked; restore it (POST /keys/${name}/restore) before adding keys`);
+      const change = withKeyAdded(current.state === 'active' ? current.record : undefined, name, key);
+      if (change.outcome === 'already_present') return change;
+      const written = current.state === 'active' ? await this.put(name, change.record, current.versionId) : await this.create(name, change.record);
+      if (written) return change;
+      await backOff(attempt);
+    }
+    throw new KeyStoreError('conflict', `"${name}" is being changed by someone else; try again`);
+  }
+
+  async removeKey(name: string, kid: string): Promise<KeyRecord> {
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      const current = await this.read(name);
+      const record = withKeyRemoved(current.state === 'active' ? current.record : undefined, name, kid);
+      if (current.state === 'active' && (await this.put(name, record, current.versionId))) return record;
+      await backOff(attempt);
+    }
+    throw new KeyStoreError('conflict', `"${name}" is being changed by someone else; try again`);
+  }
+
+  /** Creates the secret; false when another writer created it first (the caller retries as an update). */
+  private async create(name: string, record: KeyRecord): Promise<boolean> {
+    try {
+      await this.client.send(
+        new CreateSecretCommand({
+          Name: this.secretId(name),
+          SecretString: serializeRecord(record),
+          ClientRequestToken: randomUUID(),
+          Description: `keygate public keys for "${name}"`,
+          Tags: [{ Key: KEY_NAME_TAG, Value: name }],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (errorName(error) === 'ResourceExistsException') return false;
+      if (errorName(error) === 'InvalidRequestException') throw new KeyStoreError('name_revoked', `"${name}" is revoked; restore it before adding keys`);
+      throw this.unavailable('CreateSecret', error);
+    }
+  }
+
+  /** Writes the version that follows `readVersionId`; false when another writer got there first. */
+  private async put(name: string, record: KeyRecord, readVersionId: string): Promise<boolean> {
+    try {
+      await this.client.send(new PutSecretValueCommand({ SecretId: this.secretId(name), SecretString: serializeRecord(record), ClientRequestToken: nextVersionToken(readVersionId) }));
+      return true;
+    } catch (error) {
+      if (errorName(error) === 'ResourceExistsException') return false;
+      if (errorName(error) === 'InvalidRequestException') throw new KeyStoreError('name_revoked', `"${name}" is revoked`);
+      if (errorName(error) === 'ResourceNotFoundException') throw new KeyStoreError('unknown_key_name', `no keys are registered under "${name}"`);
+      throw this.unavailable('PutSecretValue', error);
+    }
+  }
+
+  async listNames(options: { readonly limit: number; readonly nextToken?: string | undefined }): Promise<KeyNamePage> {
+    if (options.nextToken !== undefined && !NEXT_TOKEN.test(options.nextToken)) {
+      throw new KeyStoreError('invalid_next_token', 'nextToken is not valid; start again without it');
+    }
+    let page;
+    try {
+      page = await this.client.send(
+        new ListSecretsCommand({
+          Filters: [
+            { Key: 'name', Values: [this.prefix] },
+            { Key: 'tag-key', Values: [KEY_NAME_TAG] },
+          ],
+          MaxResults: options.limit,
+          NextToken: options.nextToken,
+        }),
+      );
+    } catch (error) {
+      if (errorName(error) === 'InvalidNextTokenException' || errorName(error) === 'InvalidParameterException') {
+        throw new KeyStoreError('invalid_next_token', 'nextToken is not valid; start again without it');
+      }
+      throw this.unavailable('ListSecrets', error);
+    }
+    const names = (page.SecretList ?? [])
+      .map((secret) => secret.Name ?? '')
+      .filter((secretName) => secretName.startsWith(this.prefix))
+      .map((secretName) => secretName.slice(this.prefix.length));
+    const items = await Promise.all(names.map(async (name) => ({ name, kids: ((await this.getKeys(name))?.keys ?? []).map((k) => k.kid) })));
+    return { items, nextToken: page.NextToken };
+  }
+
+  async revoke(name: string, recoveryWindowDays: number): Promise<RevokeResult> {
+    try {
+      const result = await this.client.send(new DeleteSecretCommand({ SecretId: this.secretId(name), RecoveryWindowInDays: recoveryWindowDays }));
+      return { name, deletionDate: (result.DeletionDate ?? new Date(Date.now() + recoveryWindowDays * 86_400_000)).toISOString() };
+    } catch (error) {
+      if (errorName(error) === 'ResourceNotFoundException') throw new KeyStoreError('unknown_key_name', `no keys are registered under "${name}"`);
+      if (errorName(error) === 'InvalidRequestException') throw new KeyStoreError('name_revoked', `"${name}" is already revoked`);
+      throw this.unavailable('DeleteSecret', error);
+    }
+  }
+
+  async restore(name: string): Promise<KeyRecord> {
+    try {
+      const described = await this.client.send(new DescribeSecretCommand({ SecretId: this.secretId(name) }));
+      if (!described.DeletedDate) throw new KeyStoreError('not_revoked', `"${name}" is not revoked`);
+      await this.client.send(new RestoreSecretCommand({ SecretId: this.secretId(name) }));
+    } catch (error) {
+      if (errorName(error) === 'ResourceNotFoundException') throw new KeyStoreError('unknown_key_name', `no revoked name "${name}" can be restored (unknown, or past its recovery window)`);
+      throw this.unavailable('RestoreSecret', error);
+    }
+    const record = await this.getKeys(name);
+    if (!record) throw new KeyStoreUnavailableError(`"${name}" was restored but cannot be read yet; try again`);
+    return record;
+  }
+}
+
+async function backOff(attempt: number): Promise<void> {
+  const ceiling = Math.min(1_000, 25 * 2 ** attempt);
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
