@@ -55,7 +55,8 @@ function randomSerial(): string {
 /** RFC 4514 names need escaping of a few characters; names here come from users. */
 export function distinguishedName(commonName: string, organization?: string): string {
   const escape = (v: string) => v.replace(/([,+"\\<>;=#])/g, '\\$1');
-  return organization ? `CN=${escape(commonName)}, O=${escape(organization)}` : `CN=${escape(commonName)}`;
+  // Encoded most general first, so RFC 2253 (most specific first) reads "CN=…,O=…".
+  return organization ? `O=${escape(organization)}, CN=${escape(commonName)}` : `CN=${escape(commonName)}`;
 }
 
 export interface CertificateOptions {

@@ -66,7 +66,7 @@ export class KeyStoreError extends Error {
 
 /** The store could not be reached or answered with a fault (throttling, timeout, 5xx): never a denial. */
 export class KeyStoreUnavailableError extends Error {
-  override readonly name = 'KeyStoreUnavailableError';
+  override readonly name: string = 'KeyStoreUnavailableError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }

@@ -1,0 +1,30 @@
+import { X509Certificate } from 'node:crypto';
+
+/** What keygate needs to know about a client certificate, read from its PEM (not from API Gateway's DN strings). */
+export interface ClientCertificateFacts {
+  /** RFC 2253 order: most specific first, e.g. `CN=demo,O=keygate`. */
+  readonly subject: string;
+  readonly issuer: string;
+  /** Lowercase hex, colon-separated, as API Gateway and OpenSSL print it. */
+  readonly serialNumber: string;
+  /** SHA-256 of the DER, base64url (RFC 8705 `x5t#S256`). */
+  readonly thumbprintSha256: string;
+  readonly commonName: string | undefined;
+}
+
+function rfc2253(name: string): string {
+  return name.split('\n').reverse().join(',');
+}
+
+export function readClientCertificate(pem: string): ClientCertificateFacts {
+  const certificate = new X509Certificate(pem);
+  const serial = certificate.serialNumber.toLowerCase().replace(/^(?:00)+(?=[0-9a-f]{2})/, '');
+  const commonName = /^CN=(.*)$/m.exec(certificate.subject)?.[1];
+  return {
+    subject: rfc2253(certificate.subject),
+    issuer: rfc2253(certificate.issuer),
+    serialNumber: (serial.match(/../g) ?? []).join(':'),
+    thumbprintSha256: Buffer.from(certificate.fingerprint256.replace(/:/g, ''), 'hex').toString('base64url'),
+    commonName,
+  };
+}

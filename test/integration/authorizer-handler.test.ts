@@ -1,0 +1,223 @@
+import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { generateKeyPairSync } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthorizerHandler } from '../../lambdas/authorizer/create-handler.js';
+import { readConfig } from '../../lambdas/core/config.js';
+import { rsaJwkThumbprint } from '../../lambdas/core/key-material.js';
+import type { KeyStore } from '../../lambdas/key-store/key-store.js';
+import { SecretsManagerKeyStore } from '../../lambdas/key-store/secrets-manager-key-store.js';
+import { authorizerEvent, captureOutput, lambdaContext } from '../helpers/events.js';
+import { mintToken, rsaKeyPair, signRaw } from '../helpers/keys.js';
+import { startMoto, useDummyAwsCredentials, type MotoServer } from '../helpers/moto.js';
+import { storedKey } from '../helpers/stored-keys.js';
+import { createSelfSignedCa, issueCertificate } from '../../cli/pki/x509.js';
+
+let moto: MotoServer;
+beforeAll(async () => {
+  moto = await startMoto();
+  useDummyAwsCredentials(moto.endpoint);
+});
+afterAll(async () => moto?.stop());
+
+const T0 = 1_790_000_000_000;
+let prefixCounter = 0;
+
+/** A handler over a fresh prefix on moto, a controllable clock and a call-counting store. */
+function setup(env: Record<string, string> = {}) {
+  const prefix = `authz-${++prefixCounter}/keys/`;
+  const store = new SecretsManagerKeyStore({ prefix });
+  let calls = 0;
+  const counting: Pick<KeyStore, 'getKeys'> = { getKeys: (name) => (calls++, store.getKeys(name)) };
+  const clock = { now: T0 };
+  const handler = createAuthorizerHandler({ keyStore: counting, config: readConfig({ KEYGATE_SECRET_PREFIX: prefix, ...env }), now: () => clock.now });
+  const invoke = (authorization?: string | string[], clientCertPem?: string) => handler(authorizerEvent({ authorization, clientCertPem }), lambdaContext);
+  return { store, clock, invoke, handler, prefix, calls: () => calls };
+}
+
+const nowSeconds = () => Math.floor(T0 / 1000);
+const reasonOf = (result: Awaited<ReturnType<ReturnType<typeof setup>['invoke']>>) =>
+  result.policyDocument.Statement[0] && 'Effect' in result.policyDocument.Statement[0] && result.policyDocument.Statement[0].Effect === 'Allow' ? 'allow' : result.context?.['reason'];
+
+describe('authorizer handler against moto_server', () => {
+  const pair = rsaKeyPair(2048);
+
+  it('allows a valid token: whole-stage policy, principal = key name, context with kid, jti, exp and the client certificate', async () => {
+    const { store, invoke } = setup();
+    await store.addKey('acme', storedKey('default'));
+    const ca = await createSelfSignedCa({ subject: 'CN=Test CA' });
+    const client = await issueCertificate({ issuer: ca, profile: 'client', subject: 'O=keygate, CN=demo', serialNumber: '0a1b2c3d' });
+    const token = await mintToken(pair, { nowSeconds: nowSeconds(), claims: { jti: 'jti-1' } });
+    const result = await invoke(`Bearer ${token}`, client.certificatePem);
+    expect(result.principalId).toBe('acme');
+    expect(result.policyDocument.Statement).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/*' }]);
+    expect(result.context).toEqual({ keyName: 'acme', kid: pair.kid, jti: 'jti-1', exp: nowSeconds() + 300, clientCertSubject: 'CN=demo,O=keygate', clientCertSerial: '0a:1b:2c:3d' });
+  });
+
+  it('accepts the scheme in any case and the header name in any case', async () => {
+    const { store, invoke, handler } = setup();
+    await store.addKey('acme', storedKey('default'));
+    const token = await mintToken(pair, { nowSeconds: nowSeconds() });
+    expect(reasonOf(await invoke(`bearer ${token}`))).toBe('allow');
+    const lowerCaseName = authorizerEvent({});
+    lowerCaseName.headers = { authorization: `BEARER ${token}` };
+    lowerCaseName.multiValueHeaders = { authorization: [`BEARER ${token}`] };
+    expect(reasonOf(await handler(lowerCaseName, lambdaContext))).toBe('allow');
+  });
+
+  describe('each deny reason reaches the caller as its public reason', () => {
+    const ctx = setup();
+    beforeAll(async () => {
+      await ctx.store.addKey('acme', storedKey('default'));
+    });
+    const n = nowSeconds();
+    const cases: [string, () => Promise<string | string[] | undefined>, string][] = [
+      ['no Authorization header', async () => undefined, 'malformed_token'],
+      ['two Authorization headers', async () => [`Bearer ${await mintToken(pair, { nowSeconds: n })}`, 'Bearer x'], 'malformed_token'],
+      ['Basic scheme', async () => 'Basic dXNlcjpwYXNz', 'malformed_token'],
+      ['two tokens', async () => 'Bearer a.b.c d.e.f', 'malformed_token'],
+      ['oversized header', async () => `Bearer ${'a'.repeat(9000)}`, 'malformed_token'],
+      ['not a JWS', async () => 'Bearer not-a-token', 'malformed_token'],
+      ['alg RS256', async () => `Bearer ${signRaw(pair, '{"alg":"RS256"}', JSON.stringify({ sub: 'ces:customer:acme', iat: n, exp: n + 60, jti: 'a' }))}`, 'unsupported_algorithm'],
+      ['bad subject', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, claims: { sub: 'acme' } })}`, 'invalid_subject'],
+      ['no jti', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, omit: ['jti'] })}`, 'invalid_claims'],
+      ['iat as a string', async () => `Bearer ${signRaw(pair, '{"alg":"RS512"}', `{"sub":"ces:customer:acme","iat":"${n}","exp":${n + 60},"jti":"a"}`)}`, 'invalid_claims'],
+      ['expired', async () => `Bearer ${await mintToken(pair, { nowSeconds: n - 400 })}`, 'token_expired'],
+      ['issued in the future', async () => `Bearer ${await mintToken(pair, { nowSeconds: n + 120 })}`, 'token_not_yet_valid'],
+      ['lifetime 1801 s', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, ttlSeconds: 1801 })}`, 'lifetime_too_long'],
+      ['unknown name', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, name: 'nobody' })}`, 'invalid_signature'],
+      ['unknown kid', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, kid: 'nope' })}`, 'invalid_signature'],
+      ['signed by another key', async () => `Bearer ${await mintToken(rsaKeyPair(2048, 'other'), { nowSeconds: n })}`, 'invalid_signature'],
+    ];
+    it.each(cases)('%s → %s', async (_label, authorization, publicReason) => {
+      const { result, output } = await captureOutput(async () => ctx.invoke(await authorization()));
+      expect(result?.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny', Resource: 'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/*' });
+      expect(result?.context).toEqual({ reason: publicReason });
+      const logLine = output.split('\n').find((line) => line.includes('"decision":"deny"'));
+      expect(logLine, 'one structured deny line').toBeDefined();
+      expect(output).toMatch(/"Denied"/); // EMF metric with the internal reason as a dimension
+    });
+  });
+
+  it('never logs the token or its signature', async () => {
+    const { store, invoke } = setup();
+    await store.addKey('acme', storedKey('default'));
+    const token = await mintToken(pair, { nowSeconds: nowSeconds() });
+    const forged = `${token.slice(0, token.lastIndexOf('.'))}.${token.split('.')[2]?.split('').reverse().join('')}`;
+    const { output } = await captureOutput(async () => {
+      await invoke(`Bearer ${token}`);
+      await invoke(`Bearer ${forged}`);
+    });
+    expect(output).toContain('"decision":"allow"');
+    expect(output).toContain('"decision":"deny"');
+    for (const secretPart of [token.split('.')[2] as string, forged.split('.')[2] as string, token.split('.')[1] as string]) {
+      expect(output).not.toContain(secretPart.slice(0, 24));
+    }
+  });
+
+  it('rotation: with two keys both verify, with or without kid; after removal the old key stops once the cache expires', async () => {
+    const { store, invoke, clock } = setup();
+    const next = rsaKeyPair(2048, 'next');
+    await store.addKey('acme', storedKey('default'));
+    await store.addKey('acme', storedKey('next'));
+    const at = () => Math.floor(clock.now / 1000);
+    expect(reasonOf(await invoke(`Bearer ${await mintToken(pair, { nowSeconds: at() })}`))).toBe('allow');
+    expect(reasonOf(await invoke(`Bearer ${await mintToken(next, { nowSeconds: at() })}`))).toBe('allow');
+    expect(reasonOf(await invoke(`Bearer ${await mintToken(next, { nowSeconds: at(), kid: next.kid })}`))).toBe('allow');
+    expect(reasonOf(await invoke(`Bearer ${await mintToken(pair, { nowSeconds: at(), kid: pair.kid })}`))).toBe('allow');
+
+    await store.removeKey('acme', pair.kid);
+    clock.now += 59_000; // still inside KEYGATE_KEY_CACHE_SECONDS (60)
+    expect(reasonOf(await invoke(`Bearer ${await mintToken(pair, { nowSeconds: at() })}`))).toBe('allow');
+    clock.now += 2_000;
+    expect(reasonOf(await invoke(`Bearer ${await mintToken(pair, { nowSeconds: at() })}`))).toBe('invalid_signature');
+    expect(reasonOf(await invoke(`Bearer ${await mintToken(next, { nowSeconds: at() })}`))).toBe('allow');
+  });
+
+  it('coalesces concurrent look-ups of one name into one key-store read, then serves from the cache', async () => {
+    const { store, invoke, calls } = setup();
+    await store.addKey('acme', storedKey('default'));
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => mintToken(pair, { nowSeconds: nowSeconds() })));
+    const results = await Promise.all(tokens.map((t) => invoke(`Bearer ${t}`)));
+    expect(results.every((r) => reasonOf(r) === 'allow')).toBe(true);
+    expect(calls()).toBe(1);
+  });
+
+  it('remembers an unknown name for KEYGATE_UNKNOWN_KEY_CACHE_SECONDS, then sees a newly registered key', async () => {
+    const { store, invoke, clock, calls } = setup();
+    const token = () => mintToken(pair, { nowSeconds: Math.floor(clock.now / 1000), name: 'late' });
+    expect(reasonOf(await invoke(`Bearer ${await token()}`))).toBe('invalid_signature');
+    await store.addKey('late', storedKey('default'));
+    expect(reasonOf(await invoke(`Bearer ${await token()}`))).toBe('invalid_signature');
+    expect(calls()).toBe(1);
+    clock.now += 10_001;
+    expect(reasonOf(await invoke(`Bearer ${await token()}`))).toBe('allow');
+  });
+
+  it('a flood of tokens naming random unknown keys stays within the documented bound (40 + 20/s per container)', async () => {
+    const { invoke, clock, calls } = setup();
+    const flood = 10_000;
+    const iat = nowSeconds();
+    let failedClosed = 0;
+    for (let i = 0; i < flood; i++) {
+      clock.now = T0 + i; // 10,000 tokens within 10 s: one unknown-key window
+      const token = signRaw(pair, '{"alg":"RS512"}', JSON.stringify({ sub: `ces:customer:random-${i}`, iat, exp: iat + 60, jti: `j${i}` }));
+      try {
+        await invoke(`Bearer ${token}`);
+      } catch {
+        failedClosed++;
+      }
+    }
+    const bound = 40 + 20 * 10;
+    expect(calls()).toBeLessThanOrEqual(bound);
+    expect(calls()).toBeGreaterThan(40);
+    expect(failedClosed).toBe(flood - calls());
+  }, 120_000);
+
+  it('a stored key that fails the key-material checks is never used, and is logged as an integrity error', async () => {
+    const { prefix, invoke } = setup();
+    const weak = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 });
+    const jwk = weak.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+    const kid = rsaJwkThumbprint(jwk);
+    const client = new SecretsManagerClient({});
+    const store = new SecretsManagerKeyStore({ prefix });
+    await store.addKey('weak', storedKey('default'));
+    await client.send(new PutSecretValueCommand({ SecretId: `${prefix}weak`, SecretString: JSON.stringify({ name: 'weak', keys: [{ kid, jwk: { kty: 'RSA', ...jwk }, bits: 2048, addedAt: 'x', addedBy: 'y' }] }) }));
+    const weakPair = { ...rsaKeyPair(2048), privateKey: weak.privateKey, kid };
+    const token = await mintToken(weakPair, { nowSeconds: nowSeconds(), name: 'weak' });
+    const { result, output } = await captureOutput(() => invoke(`Bearer ${token}`));
+    expect(result && reasonOf(result)).toBe('invalid_signature');
+    expect(output).toContain('key store integrity error');
+    expect(output).toContain('KeyStoreIntegrityError');
+  });
+
+  it('Secrets Manager outage: known names within the stale window still work; unknown names and expired entries fail closed', async () => {
+    const { store, invoke, clock } = setup({ KEYGATE_KEY_CACHE_SECONDS: '60', KEYGATE_STALE_IF_ERROR_SECONDS: '300' });
+    await store.addKey('acme', storedKey('default'));
+    const at = () => Math.floor(clock.now / 1000);
+    expect(reasonOf(await invoke(`Bearer ${await mintToken(pair, { nowSeconds: at() })}`))).toBe('allow');
+    await moto.stop();
+    try {
+      clock.now += 120_000; // cache expired, inside the stale window
+      const { result, output } = await captureOutput(async () => invoke(`Bearer ${await mintToken(pair, { nowSeconds: at() })}`));
+      expect(result && reasonOf(result)).toBe('allow');
+      expect(output).toContain('"keySource":"stale"');
+      const unknown = await captureOutput(async () => invoke(`Bearer ${await mintToken(pair, { nowSeconds: at(), name: 'other' })}`));
+      expect(unknown.error).toMatchObject({ name: 'AuthorizerUnavailableError' });
+      expect(unknown.output).toContain('KeyStoreFault');
+      clock.now += 300_000; // past the stale window
+      await expect(invoke(`Bearer ${await mintToken(pair, { nowSeconds: at() })}`)).rejects.toMatchObject({ name: 'AuthorizerUnavailableError' });
+    } finally {
+      await moto.restart();
+    }
+  }, 60_000);
+
+  it('a revoked name is unknown as soon as it is re-read, never served from the stale window', async () => {
+    const { store, invoke, clock } = setup({ KEYGATE_KEY_CACHE_SECONDS: '0' });
+    await store.addKey('gone', storedKey('default'));
+    const token = () => mintToken(pair, { nowSeconds: Math.floor(clock.now / 1000), name: 'gone' });
+    expect(reasonOf(await invoke(`Bearer ${await token()}`))).toBe('allow');
+    await store.revoke('gone', 7);
+    clock.now += 1000;
+    expect(reasonOf(await invoke(`Bearer ${await token()}`))).toBe('invalid_signature');
+  });
+});
