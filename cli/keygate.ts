@@ -1,6 +1,16 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { registerCa } from './commands/ca.js';
+import { registerExplain } from './commands/explain.js';
+import { registerKeygen } from './commands/keygen.js';
+import { registerToken } from './commands/token.js';
+import { registerTruststore } from './commands/truststore.js';
+import { CliError, EXIT_FAILED, EXIT_USAGE, oneLine } from './errors.js';
 
-const program = new Command('keygate').description('keygate: mutual TLS + RS512 bearer tokens, with named keys').exitOverride();
+const program = new Command('keygate')
+  .description('keygate: mutual TLS + RS512 bearer tokens, with named keys')
+  .exitOverride()
+  .configureOutput({ outputError: (message, write) => write(`keygate: ${oneLine(message.replace(/^error: /, ''))}\n`) })
+  .showSuggestionAfterError(true);
 
 program
   .command('serve')
@@ -9,9 +19,25 @@ program
     console.log('keygate serve: local mode is not built yet (see issue "Local mode").');
   });
 
+registerKeygen(program);
+registerToken(program);
+registerExplain(program);
+registerCa(program);
+registerTruststore(program);
+
+/** Commander has already printed its own usage errors; everything else gets one line, never a stack trace. */
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
+  if (error instanceof CliError) {
+    process.stderr.write(`keygate: ${oneLine(error.message)}\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(`keygate: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
+  return EXIT_FAILED;
+}
+
 try {
   await program.parseAsync();
 } catch (error) {
-  const code = (error as { exitCode?: number }).exitCode;
-  process.exitCode = code === 0 ? 0 : 2;
+  process.exitCode = exitCodeFor(error);
 }

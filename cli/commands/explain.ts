@@ -1,0 +1,105 @@
+import { text } from 'node:stream/consumers';
+import type { Command } from 'commander';
+import { DEFAULT_TOKEN_RULES } from '../../lambdas/core/token-rules.js';
+import { usageError } from '../errors.js';
+import { explainToken, show, type Explanation, type RuleStatus } from '../explain/explain-token.js';
+import { readInputFile } from '../files.js';
+import { loadVerificationKey } from '../key-files.js';
+import { integerIn, isoDate } from '../options.js';
+import { formatDuration, isoFromSeconds } from '../time.js';
+
+interface ExplainOptions {
+  readonly publicKey?: string;
+  readonly now?: Date;
+  readonly clockSkew: number;
+  readonly maxLifetime: number;
+  readonly json?: boolean;
+}
+
+export function registerExplain(program: Command): void {
+  program
+    .command('explain')
+    .description('show what keygate makes of a token: header, claims, every contract rule, and whether it would be denied (exit 1) or pass (exit 0)')
+    .argument('<token>', 'the token, optionally with a leading "Bearer ", or - to read it from stdin')
+    .option('--public-key <file>', "check the signature with this key: the name's public key, a certificate or the private key (PEM)")
+    .option('--now <iso>', 'evaluate at this time instead of the current time', isoDate)
+    .option('--clock-skew <seconds>', 'allowed clock difference, as KEYGATE_CLOCK_SKEW_SECONDS', integerIn(0, 300), DEFAULT_TOKEN_RULES.clockSkewSeconds)
+    .option('--max-lifetime <seconds>', 'longest exp - iat, as KEYGATE_MAX_TOKEN_LIFETIME_SECONDS', integerIn(60, 1800), DEFAULT_TOKEN_RULES.maxLifetimeSeconds)
+    .option('--json', 'print the explanation as JSON')
+    .addHelpText('after', '\nThe token is never trusted: nothing in it is used to find a key.\nA token given as an argument stays in your shell history; prefer: pbpaste | keygate explain -')
+    .action(explain);
+}
+
+async function readToken(argument: string): Promise<string> {
+  const raw = argument === '-' ? await text(process.stdin) : argument;
+  const token = raw.trim().replace(/^bearer[ \t]+/i, '');
+  if (token.length === 0) throw usageError(argument === '-' ? 'no token on stdin' : 'the token is empty');
+  return token;
+}
+
+async function explain(argument: string, options: ExplainOptions): Promise<void> {
+  const token = await readToken(argument);
+  const now = options.now ?? new Date();
+  const key = options.publicKey === undefined ? undefined : await loadVerificationKey(await readInputFile(options.publicKey, '--public-key'), options.publicKey, now);
+  const explanation = explainToken(token, {
+    nowSeconds: now.getTime() / 1000,
+    tokenRules: { clockSkewSeconds: options.clockSkew, maxLifetimeSeconds: options.maxLifetime },
+    ...(key ? { key } : {}),
+  });
+  process.stdout.write(options.json ? `${JSON.stringify(toJson(explanation), null, 2)}\n` : toText(explanation));
+  if (explanation.verdict.decision === 'deny') process.exitCode = 1;
+}
+
+function toJson(explanation: Explanation): unknown {
+  const { verdict } = explanation;
+  return {
+    evaluatedAt: isoFromSeconds(explanation.nowSeconds),
+    tokenRules: explanation.tokenRules,
+    header: explanation.header ?? null,
+    claims: explanation.claims ?? null,
+    times: explanation.times,
+    rules: explanation.rules,
+    result: verdict.decision === 'deny' ? verdict : verdict.decision === 'allow' ? { decision: 'allow', kid: verdict.kid } : { decision: 'unverified', detail: 'the signature was not checked: no key given' },
+  };
+}
+
+const STATUS_LABEL: Readonly<Record<RuleStatus, string>> = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP' };
+const KEY_HINTS = new Set(['jwk', 'jku', 'x5u', 'x5c']);
+const KNOWN_CLAIMS = new Set(['sub', 'iat', 'exp', 'nbf', 'jti']);
+
+function toText(explanation: Explanation): string {
+  const lines: string[] = [];
+  const { header, claims, times } = explanation;
+  if (header) {
+    lines.push('header');
+    for (const [name, value] of Object.entries(header)) {
+      const note = KEY_HINTS.has(name) ? '  (ignored: keys are found by sub and kid only)' : name === 'alg' || name === 'kid' || name === 'crit' ? '' : '  (ignored)';
+      lines.push(`  ${name.padEnd(8)} ${show(value)}${note}`);
+    }
+  }
+  if (claims) {
+    lines.push('claims');
+    for (const [name, value] of Object.entries(claims)) {
+      const time = times[name as keyof typeof times];
+      const note = time ? `  ${time.iso ?? 'out of range'} (${time.relative})` : KNOWN_CLAIMS.has(name) ? '' : '  (ignored)';
+      lines.push(`  ${name.padEnd(8)} ${show(value)}${note}`);
+    }
+    const lifetime = times.exp && times.iat ? times.exp.value - times.iat.value : undefined;
+    if (lifetime !== undefined && lifetime > 0) lines.push(`  lifetime ${lifetime} s (${formatDuration(lifetime)})`);
+  }
+  const { clockSkewSeconds, maxLifetimeSeconds } = explanation.tokenRules;
+  lines.push(`rules at ${isoFromSeconds(explanation.nowSeconds) ?? explanation.nowSeconds} (clock skew ${clockSkewSeconds} s, max lifetime ${maxLifetimeSeconds} s)`);
+  const ruleWidth = Math.max(...explanation.rules.map((r) => r.rule.length));
+  for (const rule of explanation.rules) {
+    lines.push(`  ${STATUS_LABEL[rule.status]}  ${rule.rule.padEnd(ruleWidth)}  ${rule.detail}${rule.reason ? ` [${rule.reason}]` : ''}`);
+  }
+  const { verdict } = explanation;
+  if (verdict.decision === 'deny') {
+    lines.push(`result: DENIED ${verdict.reason} (public reason: ${verdict.publicReason}): ${verdict.detail}`);
+  } else if (verdict.decision === 'allow') {
+    lines.push(`result: ALLOWED, signed by kid ${verdict.kid}`);
+  } else {
+    lines.push('result: passes every rule checked; the signature was NOT checked (give --public-key FILE)');
+  }
+  return `${lines.join('\n')}\n`;
+}

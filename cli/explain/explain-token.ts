@@ -1,0 +1,296 @@
+import { decodeCompactJws } from '../../lambdas/core/compact-jws.js';
+import { KEY_NAME_PATTERN, MAX_JTI_LENGTH, MAX_KID_LENGTH, MAX_TOKEN_BYTES, SUBJECT_PREFIX, TOKEN_ALGORITHM } from '../../lambdas/core/limits.js';
+import type { InternalReason, PublicReason } from '../../lambdas/core/reasons.js';
+import type { JsonObject, JsonValue } from '../../lambdas/core/strict-json.js';
+import type { TokenRules } from '../../lambdas/core/token-rules.js';
+import { checkSignature, checkTokenBeforeSignature, verifyRs512Signature, type VerificationKey } from '../../lambdas/core/verify-token.js';
+import { formatDuration, formatRelative, isoFromSeconds } from '../time.js';
+
+export type RuleStatus = 'pass' | 'fail' | 'skip';
+
+export interface RuleResult {
+  readonly id: string;
+  /** What the contract requires. */
+  readonly rule: string;
+  readonly status: RuleStatus;
+  /** What this token has. */
+  readonly detail: string;
+  /** The internal reason this rule gives when it fails. */
+  readonly reason?: InternalReason;
+}
+
+export type Verdict =
+  | { readonly decision: 'allow'; readonly kid: string }
+  | { readonly decision: 'deny'; readonly reason: InternalReason; readonly publicReason: PublicReason; readonly detail: string }
+  /** Every check that needs no key passed; the signature was not checked. */
+  | { readonly decision: 'unverified' };
+
+export interface TimeClaim {
+  readonly value: number;
+  readonly iso: string | undefined;
+  readonly relative: string;
+}
+
+export interface Explanation {
+  readonly nowSeconds: number;
+  readonly tokenRules: TokenRules;
+  readonly header: JsonObject | undefined;
+  readonly claims: JsonObject | undefined;
+  readonly times: Readonly<Partial<Record<'iat' | 'exp' | 'nbf', TimeClaim>>>;
+  readonly rules: readonly RuleResult[];
+  readonly verdict: Verdict;
+}
+
+export interface ExplainOptions {
+  readonly nowSeconds: number;
+  readonly tokenRules: TokenRules;
+  /** When given, the signature is checked as if this were the name's only active key. */
+  readonly key?: VerificationKey;
+}
+
+type Outcome = { readonly status: RuleStatus; readonly detail: string; readonly reason?: InternalReason };
+
+interface Context {
+  readonly header: JsonObject;
+  readonly claims: JsonObject;
+  readonly now: number;
+  readonly tokenRules: TokenRules;
+  readonly key: VerificationKey | undefined;
+  readonly signingInput: Buffer;
+  readonly signature: Buffer;
+}
+
+const pass = (detail: string): Outcome => ({ status: 'pass', detail });
+const fail = (reason: InternalReason, detail: string): Outcome => ({ status: 'fail', detail, reason });
+const skip = (detail: string): Outcome => ({ status: 'skip', detail });
+
+function isEpochSeconds(value: JsonValue | undefined): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function epochRule(name: 'iat' | 'exp'): (c: Context) => Outcome {
+  return (c) => {
+    const value = c.claims[name];
+    if (value === undefined) return fail('missing_claim', `${name} is missing`);
+    if (!isEpochSeconds(value)) return fail('invalid_claim', `${name} is ${describe(value)}, not a non-negative integer`);
+    return pass(`${value}`);
+  };
+}
+
+/** Both times valid, or the reason a rule that needs them cannot be evaluated. */
+function lifetimeOf(c: Context): { iat: number; exp: number } | string {
+  const { iat, exp } = c.claims;
+  return isEpochSeconds(iat) && isEpochSeconds(exp) ? { iat, exp } : 'needs valid iat and exp';
+}
+
+/**
+ * The contract, one rule at a time, so every problem shows at once. Each rule mirrors one check of
+ * `checkHeader`/`checkClaims`; the verdict itself always comes from the core.
+ */
+const RULES: readonly { readonly id: string; readonly rule: string; readonly check: (c: Context) => Outcome }[] = [
+  {
+    id: 'alg',
+    rule: `alg is ${TOKEN_ALGORITHM}`,
+    check: ({ header: { alg } }) => (alg === TOKEN_ALGORITHM ? pass(`alg is ${TOKEN_ALGORITHM}`) : fail('unsupported_algorithm', alg === undefined ? 'alg is missing' : `alg is ${describe(alg)}`)),
+  },
+  {
+    id: 'crit',
+    rule: 'no crit header parameter',
+    check: ({ header }) => ('crit' in header ? fail('malformed_token', 'crit is present; no critical extensions are supported') : pass('absent')),
+  },
+  {
+    id: 'kid',
+    rule: `kid, if present, is a string of 1-${MAX_KID_LENGTH} characters`,
+    check: ({ header: { kid } }) => {
+      if (kid === undefined) return pass('absent: every active key of the name is tried');
+      if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH) return fail('malformed_token', `kid is ${describe(kid)}`);
+      return pass(`kid ${show(kid)}`);
+    },
+  },
+  {
+    id: 'sub',
+    rule: `sub is ${SUBJECT_PREFIX}<key name>`,
+    check: ({ claims: { sub } }) => {
+      if (sub === undefined) return fail('missing_claim', 'sub is missing');
+      if (typeof sub !== 'string') return fail('invalid_subject', `sub is ${describe(sub)}`);
+      if (!sub.startsWith(SUBJECT_PREFIX)) return fail('invalid_subject', `sub ${show(sub)} does not start with ${SUBJECT_PREFIX}`);
+      const name = sub.slice(SUBJECT_PREFIX.length);
+      if (!KEY_NAME_PATTERN.test(name)) return fail('invalid_subject', `key name ${show(name)} is not 1-64 of A-Za-z0-9._- starting with a letter or digit`);
+      return pass(`key name ${show(name)}`);
+    },
+  },
+  { id: 'iat', rule: 'iat is an integer number of seconds', check: epochRule('iat') },
+  { id: 'exp', rule: 'exp is an integer number of seconds', check: epochRule('exp') },
+  {
+    id: 'jti',
+    rule: `jti is a string of 1-${MAX_JTI_LENGTH} characters`,
+    check: ({ claims: { jti } }) => {
+      if (jti === undefined) return fail('missing_claim', 'jti is missing');
+      if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
+        return fail('invalid_claim', typeof jti === 'string' ? `jti has ${jti.length} characters` : `jti is ${describe(jti)}`);
+      }
+      return pass(`${jti.length} characters`);
+    },
+  },
+  {
+    id: 'nbf',
+    rule: 'nbf, if present, is an integer number of seconds',
+    check: ({ claims: { nbf } }) => {
+      if (nbf === undefined) return pass('absent');
+      return isEpochSeconds(nbf) ? pass(`${nbf}`) : fail('invalid_claim', `nbf is ${describe(nbf)}, not a non-negative integer`);
+    },
+  },
+  {
+    id: 'order',
+    rule: 'exp is after iat',
+    check: (c) => {
+      const times = lifetimeOf(c);
+      if (typeof times === 'string') return skip(times);
+      return times.exp > times.iat ? pass(`exp is ${formatDuration(times.exp - times.iat)} after iat`) : fail('invalid_claim', `exp is not after iat`);
+    },
+  },
+  {
+    id: 'lifetime',
+    rule: 'exp - iat is at most the maximum lifetime',
+    check: (c) => {
+      const times = lifetimeOf(c);
+      if (typeof times === 'string') return skip(times);
+      if (times.exp <= times.iat) return skip('needs exp after iat');
+      const lifetime = times.exp - times.iat;
+      const max = c.tokenRules.maxLifetimeSeconds;
+      return lifetime > max ? fail('lifetime_too_long', `${lifetime} s; at most ${max} s is allowed`) : pass(`${lifetime} s (at most ${max} s)`);
+    },
+  },
+  {
+    id: 'not-expired',
+    rule: 'exp is after now, within the clock skew',
+    check: ({ claims: { exp }, now, tokenRules: { clockSkewSeconds } }) => {
+      if (!isEpochSeconds(exp)) return skip('needs a valid exp');
+      if (exp <= now - clockSkewSeconds) return fail('token_expired', `expired ${formatRelative(exp - now)}`);
+      if (exp <= now) return pass(`expired ${formatRelative(exp - now)}, accepted within the ${clockSkewSeconds} s clock skew`);
+      return pass(`expires ${formatRelative(exp - now)}`);
+    },
+  },
+  {
+    id: 'iat-not-future',
+    rule: 'iat is not after now, within the clock skew',
+    check: ({ claims: { iat }, now, tokenRules: { clockSkewSeconds } }) => {
+      if (!isEpochSeconds(iat)) return skip('needs a valid iat');
+      if (iat > now + clockSkewSeconds) return fail('token_not_yet_valid', `issued ${formatRelative(iat - now)}: the signer's clock is ahead`);
+      return pass(`issued ${formatRelative(iat - now)}${iat > now ? `, accepted within the ${clockSkewSeconds} s clock skew` : ''}`);
+    },
+  },
+  {
+    id: 'nbf-not-future',
+    rule: 'nbf, if present, is not after now, within the clock skew',
+    check: ({ claims: { nbf }, now, tokenRules: { clockSkewSeconds } }) => {
+      if (nbf === undefined) return pass('absent');
+      if (!isEpochSeconds(nbf)) return skip('needs a valid nbf');
+      if (nbf > now + clockSkewSeconds) return fail('token_not_yet_valid', `valid ${formatRelative(nbf - now)}`);
+      return pass(`nbf ${formatRelative(nbf - now)}${nbf > now ? `, accepted within the ${clockSkewSeconds} s clock skew` : ''}`);
+    },
+  },
+  {
+    id: 'signature',
+    rule: `${TOKEN_ALGORITHM} signature verifies (kid selects the key)`,
+    check: ({ header, key, signingInput, signature }) => {
+      if (!key) return skip('no key given (--public-key FILE)');
+      const verifies = verifyRs512Signature(key, signingInput, signature);
+      const kid = typeof header['kid'] === 'string' ? header['kid'] : undefined;
+      if (kid !== undefined && kid !== key.kid) {
+        return fail('unknown_kid', `kid ${show(kid)} is not this key's kid ${key.kid}${verifies ? ' (the signature itself verifies with this key)' : ''}`);
+      }
+      if (verifies) return pass(`verifies with kid ${key.kid}`);
+      const bits = key.modulusBytes * 8;
+      return fail(
+        'invalid_signature',
+        signature.length === key.modulusBytes
+          ? `does not verify with kid ${key.kid} (${bits}-bit key)`
+          : `the signature is ${signature.length} bytes; this ${bits}-bit key makes ${key.modulusBytes}-byte signatures`,
+      );
+    },
+  },
+];
+
+/** Decodes and checks a token without trusting it: every rule's result, and the verdict the authorizer would reach. */
+export function explainToken(token: string, options: ExplainOptions): Explanation {
+  const now = Math.floor(options.nowSeconds);
+  const rules: RuleResult[] = [];
+  const sizeOk = token.length <= MAX_TOKEN_BYTES;
+  rules.push({
+    id: 'size',
+    rule: `at most ${MAX_TOKEN_BYTES} characters`,
+    ...(sizeOk ? pass(`${token.length} characters`) : fail('token_too_large', `${token.length} characters`)),
+  });
+
+  const decoded = decodeCompactJws(token);
+  const formatRule = 'three canonical base64url segments of JSON';
+  if (!decoded.ok) {
+    rules.push({ id: 'format', rule: formatRule, ...(sizeOk ? fail(decoded.reason, [decoded.detail, ...formatHints(token)].join('; ')) : skip('too large to decode')) });
+    for (const { id, rule } of RULES) rules.push({ id, rule, ...skip('the token could not be decoded') });
+  } else {
+    rules.push({ id: 'format', rule: formatRule, ...pass('decoded') });
+    const context: Context = { header: decoded.header, claims: decoded.payload, now, tokenRules: options.tokenRules, key: options.key, signingInput: decoded.signingInput, signature: decoded.signature };
+    for (const { id, rule, check } of RULES) rules.push({ id, rule, ...check(context) });
+  }
+
+  return {
+    nowSeconds: now,
+    tokenRules: options.tokenRules,
+    header: decoded.ok ? decoded.header : undefined,
+    claims: decoded.ok ? decoded.payload : undefined,
+    times: decoded.ok ? timesOf(decoded.payload, now) : {},
+    rules,
+    verdict: verdictOf(token, now, options),
+  };
+}
+
+/** Exactly the authorizer's order: checkTokenBeforeSignature, then checkSignature against the name's keys. */
+function verdictOf(token: string, now: number, options: ExplainOptions): Verdict {
+  const checked = checkTokenBeforeSignature(token, now, options.tokenRules);
+  if (!checked.ok) return { decision: 'deny', reason: checked.reason, publicReason: checked.publicReason, detail: checked.detail };
+  if (!options.key) return { decision: 'unverified' };
+  const verified = checkSignature(checked, [options.key]);
+  if (!verified.ok) return { decision: 'deny', reason: verified.reason, publicReason: verified.publicReason, detail: verified.detail };
+  return { decision: 'allow', kid: verified.kid };
+}
+
+function timesOf(claims: JsonObject, now: number): Explanation['times'] {
+  const times: Partial<Record<'iat' | 'exp' | 'nbf', TimeClaim>> = {};
+  for (const name of ['iat', 'exp', 'nbf'] as const) {
+    const value = claims[name];
+    if (typeof value === 'number' && Number.isFinite(value)) times[name] = { value, iso: isoFromSeconds(value), relative: formatRelative(value - now) };
+  }
+  return times;
+}
+
+/** Common copy-and-paste damage, named so a consumer can fix it without reading RFC 7515. */
+function formatHints(token: string): string[] {
+  const hints: string[] = [];
+  if (/\s/.test(token)) hints.push('it contains whitespace or a line break');
+  if (token.includes('=')) hints.push('it has base64 padding (=)');
+  if (/[+/]/.test(token)) hints.push('it uses standard base64 characters (+ or /) instead of base64url (- and _)');
+  const segments = token.split('.').length;
+  if (segments !== 3) hints.push(`it has ${segments} segment${segments === 1 ? '' : 's'}`);
+  return hints;
+}
+
+const UNSAFE_FOR_TERMINAL = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
+const MAX_SHOWN_CHARS = 120;
+
+/**
+ * A token value as JSON text that is safe to print: JSON escapes C0 controls, this also escapes C1
+ * controls and bidirectional overrides, which could rewrite what support staff see on screen.
+ */
+export function show(value: JsonValue): string {
+  const text = (JSON.stringify(value) ?? 'null').replace(UNSAFE_FOR_TERMINAL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.length > MAX_SHOWN_CHARS ? `${text.slice(0, MAX_SHOWN_CHARS)}… (${text.length} characters)` : text;
+}
+
+function describe(value: JsonValue): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return `the string ${show(value)}`;
+  return show(value);
+}

@@ -1,0 +1,33 @@
+import { InvalidArgumentError } from 'commander';
+import { isValidKeyName } from '../lambdas/core/limits.js';
+
+/** A commander argument parser for an integer within bounds; commander turns the throw into a usage error. */
+export function integerIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}.`);
+    }
+    return parsed;
+  };
+}
+
+export function keyName(value: string): string {
+  if (!isValidKeyName(value)) {
+    throw new InvalidArgumentError('a key name is 1-64 characters of A-Za-z0-9._- starting with a letter or digit.');
+  }
+  return value;
+}
+
+export function rsaBits(value: string): number {
+  if (value !== '2048' && value !== '3072' && value !== '4096') throw new InvalidArgumentError('expected 2048, 3072 or 4096.');
+  return Number(value);
+}
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+
+export function isoDate(value: string): Date {
+  const date = new Date(value);
+  if (!ISO_DATE_TIME.test(value) || Number.isNaN(date.getTime())) throw new InvalidArgumentError('expected an ISO 8601 time such as 2026-11-23T19:20:00Z.');
+  return date;
+}

@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect } from 'vitest';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = join(ROOT, 'dist', 'keygate.mjs');
+const SOURCES = ['cli', 'lambdas', 'lib', 'scripts/build-cli.mjs'];
+
+async function newestSourceMtime(path: string): Promise<number> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) return 0;
+  if (!info.isDirectory()) return info.mtimeMs;
+  const entries = await readdir(path);
+  const times = await Promise.all(entries.map((entry) => newestSourceMtime(join(path, entry))));
+  return Math.max(info.mtimeMs, ...times);
+}
+
+async function isFresh(): Promise<boolean> {
+  const built = await stat(CLI).catch(() => undefined);
+  if (!built) return false;
+  const newest = Math.max(...(await Promise.all(SOURCES.map((s) => newestSourceMtime(join(ROOT, s))))));
+  return built.mtimeMs >= newest;
+}
+
+function run(command: string, args: readonly string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: 'pipe' });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+let built: Promise<void> | undefined;
+
+/**
+ * Builds dist/keygate.mjs with the project's build script when a source is newer than the bundle.
+ * Test files run in parallel processes, so a lock directory makes one build at a time and the
+ * others then find the bundle fresh (rebuilding while another file runs the CLI could tear it).
+ */
+export function buildCli(): Promise<void> {
+  built ??= (async () => {
+    const lock = join(tmpdir(), `keygate-cli-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        await mkdir(lock);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const age = Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? Date.now());
+        if (age > 30_000) await rm(lock, { recursive: true, force: true });
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    try {
+      if (await isFresh()) return;
+      const result = await run(process.execPath, ['scripts/build-cli.mjs']);
+      if (result.code !== 0) throw new Error(`CLI build failed: ${result.stderr}`);
+    } finally {
+      await rm(lock, { recursive: true, force: true });
+    }
+  })();
+  return built;
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built CLI as a user would: `node dist/keygate.mjs …`. */
+export function keygate(args: readonly string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return run(process.execPath, [CLI, ...args], options);
+}
+
+/** Call at the top of a test file: returns a maker of fresh temporary directories, all removed after the file. */
+export function useTempDirs(): () => Promise<string> {
+  let root: string | undefined;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'keygate-cli-'));
+  });
+  afterAll(async () => {
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+  return () => {
+    if (!root) throw new Error('useTempDirs() must be called at the top level of a test file');
+    return mkdtemp(join(root, 'case-'));
+  };
+}
+
+/** Exit code, and exactly one stderr line `keygate: …` matching `pattern`, with no stack trace. */
+export function expectOneLineError(result: CliResult, code: number, pattern: RegExp): void {
+  expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code, stderr: expect.stringMatching(/^keygate: [^\n]+\n$/) });
+  expect(result.stderr).toMatch(pattern);
+}
