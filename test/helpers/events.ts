@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/authorizer-request-event.json', import.meta.url), 'utf8')) as APIGatewayRequestAuthorizerEvent;
 
@@ -58,4 +58,38 @@ export async function captureOutput<T>(work: () => Promise<T>): Promise<{ result
   } finally {
     streams.forEach((stream, i) => (stream.write = originals[i] as typeof stream.write));
   }
+}
+
+const proxyFixture = JSON.parse(readFileSync(new URL('../fixtures/registration-proxy-event.json', import.meta.url), 'utf8')) as APIGatewayProxyEvent;
+
+export interface ProxyEventOptions {
+  readonly method: string;
+  /** e.g. `/keys/{name}`; path parameters fill it in. */
+  readonly resource: string;
+  readonly pathParameters?: Record<string, string>;
+  readonly query?: Record<string, string>;
+  readonly body?: unknown;
+  readonly rawBody?: string;
+  readonly contentType?: string | null;
+  readonly userArn?: string | null;
+}
+
+/** The IAM-signed REST proxy fixture for a /keys route. */
+export function registrationEvent(options: ProxyEventOptions): APIGatewayProxyEvent {
+  const event = structuredClone(proxyFixture);
+  const params = options.pathParameters ?? {};
+  event.resource = options.resource;
+  event.httpMethod = options.method;
+  event.path = options.resource.replace(/\{(\w+)\}/g, (_m, p: string) => encodeURIComponent(params[p] ?? ''));
+  event.pathParameters = Object.keys(params).length ? params : null;
+  event.queryStringParameters = options.query ?? null;
+  event.body = options.rawBody ?? (options.body === undefined ? null : JSON.stringify(options.body));
+  const headers = { ...event.headers } as Record<string, string>;
+  if (options.contentType === null) delete headers['Content-Type'];
+  else if (options.contentType) headers['Content-Type'] = options.contentType;
+  event.headers = headers;
+  if (options.userArn !== undefined) event.requestContext.identity.userArn = options.userArn;
+  event.requestContext.resourcePath = options.resource;
+  event.requestContext.httpMethod = options.method;
+  return event;
 }

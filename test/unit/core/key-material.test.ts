@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { importStoredJwk, KeyMaterialError, parsePublicKeyInput, rsaJwkThumbprint } from '../../../lambdas/core/key-material.js';
 import { createSelfSignedCa, issueCertificate, type CertifiedKey } from '../../../cli/pki/x509.js';
 import { rsaKeyPair } from '../../helpers/keys.js';
+import { pkcs1PemWithExponent } from '../../helpers/odd-keys.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
@@ -121,14 +122,7 @@ describe('parsePublicKeyInput refuses', () => {
   });
 
   it('e = 1 (hand-built PKCS#1, which node loads silently)', async () => {
-    const { n } = pair.publicKey.export({ format: 'jwk' }) as { n: string };
-    const modulus = Buffer.concat([Buffer.from([0]), Buffer.from(n, 'base64url')]);
-    const len = (l: number) => (l < 128 ? Buffer.from([l]) : l < 256 ? Buffer.from([0x81, l]) : Buffer.from([0x82, l >> 8, l & 0xff]));
-    const int = (b: Buffer) => Buffer.concat([Buffer.from([0x02]), len(b.length), b]);
-    const body = Buffer.concat([int(modulus), int(Buffer.from([1]))]);
-    const der = Buffer.concat([Buffer.from([0x30]), len(body.length), body]);
-    const pem = `-----BEGIN RSA PUBLIC KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END RSA PUBLIC KEY-----\n`;
-    expect(await codeOf(pem)).toBe('unsupported_exponent');
+    expect(await codeOf(pkcs1PemWithExponent(1))).toBe('unsupported_exponent');
   });
 
   it('an expired and a not-yet-valid certificate', async () => {

@@ -1,0 +1,86 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { MAX_PUBLIC_KEY_INPUT_CHARS } from '../core/key-material.js';
+import { isValidKeyName } from '../core/limits.js';
+import { HttpError } from './http.js';
+
+export const MAX_BODY_BYTES = 16 * 1024;
+const KID = /^[A-Za-z0-9_-]{43}$/;
+
+export const registerKeyBody = z
+  .object({
+    publicKey: z.string().min(1).max(MAX_PUBLIC_KEY_INPUT_CHARS),
+  })
+  .strict();
+
+export const listQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+    nextToken: z.string().min(1).max(4096).optional(),
+  })
+  .strict();
+
+/** The raw body as UTF-8, bounded before anything else looks at it. */
+function bodyText(event: APIGatewayProxyEvent): string {
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > MAX_BODY_BYTES) throw new HttpError(413, 'body_too_large', `the request body is over ${MAX_BODY_BYTES} bytes`);
+  return bytes.toString('utf8');
+}
+
+function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === name) return value;
+  return undefined;
+}
+
+/** Parses a JSON body against a schema: size first, then content type, then JSON, then shape. */
+export function parseJsonBody<T>(event: APIGatewayProxyEvent, schema: z.ZodType<T>): T {
+  const text = bodyText(event);
+  const contentType = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (contentType !== 'application/json') throw new HttpError(415, 'unsupported_media_type', 'send the body as Content-Type: application/json');
+  if (text.trim() === '') throw new HttpError(400, 'invalid_json', 'the request body is empty; expected a JSON object');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.join('.') || 'body';
+    const unknown = issue?.code === 'unrecognized_keys' ? ` (unknown fields: ${issue.keys.map((k) => k.slice(0, 32)).join(', ')})` : '';
+    throw new HttpError(400, 'invalid_request', `${where}: ${issue?.message ?? 'invalid'}${unknown}`);
+  }
+  return parsed.data;
+}
+
+export function parseQuery<T>(event: APIGatewayProxyEvent, schema: z.ZodType<T>): T {
+  const parsed = schema.safeParse(event.queryStringParameters ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new HttpError(400, 'invalid_request', `query ${issue?.path.join('.') || ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+export function keyNameParameter(event: APIGatewayProxyEvent): string {
+  const name = event.pathParameters?.['name'] ?? '';
+  if (!isValidKeyName(name)) {
+    throw new HttpError(400, 'invalid_key_name', 'key names are 1-64 characters of A-Za-z0-9._-, starting with a letter or digit');
+  }
+  return name;
+}
+
+export function kidParameter(event: APIGatewayProxyEvent): string {
+  const kid = event.pathParameters?.['kid'] ?? '';
+  if (!KID.test(kid)) throw new HttpError(400, 'invalid_kid', 'a kid is the 43-character RFC 7638 thumbprint of the key');
+  return kid;
+}
+
+/** The IAM identity that signed the request; registration refuses to act for nobody. */
+export function callerArn(event: APIGatewayProxyEvent): string {
+  const arn = event.requestContext?.identity?.userArn;
+  if (!arn) throw new HttpError(403, 'missing_caller_identity', 'the request carries no caller identity; sign it with SigV4');
+  return arn;
+}
