@@ -129,7 +129,7 @@ describe('registration API, route by route (moto_server)', () => {
 describe('registration refusals: status and stable error code', () => {
   const { put } = setup();
   const privatePkcs8 = a.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const cases: [string, () => Promise<ReturnType<typeof put>>, number, string][] = [
+  const cases: [string, () => ReturnType<typeof put>, number, string][] = [
     ['PKCS#1 private key', async () => put('x', a.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()), 400, 'private_key_not_accepted'],
     ['PKCS#8 private key', async () => put('x', privatePkcs8), 400, 'private_key_not_accepted'],
     ['encrypted private key', async () => put('x', a.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }).toString()), 400, 'private_key_not_accepted'],
