@@ -21,7 +21,7 @@ export function registerExplain(program: Command): void {
     .command('explain')
     .description('show what keygate makes of a token: header, claims, every contract rule, and whether it would be denied (exit 1) or pass (exit 0)')
     .argument('<token>', 'the token, optionally with a leading "Bearer ", or - to read it from stdin')
-    .option('--public-key <file>', "check the signature with this key: the name's public key, a certificate or the private key (PEM)")
+    .option('--public-key <file>', "check the signature as if this were the name's only active key: a public key, certificate or private key (PEM)")
     .option('--now <iso>', 'evaluate at this time instead of the current time', isoDate)
     .option('--clock-skew <seconds>', 'allowed clock difference, as KEYGATE_CLOCK_SKEW_SECONDS', integerIn(0, 300), DEFAULT_TOKEN_RULES.clockSkewSeconds)
     .option('--max-lifetime <seconds>', 'longest exp - iat, as KEYGATE_MAX_TOKEN_LIFETIME_SECONDS', integerIn(60, 1800), DEFAULT_TOKEN_RULES.maxLifetimeSeconds)
