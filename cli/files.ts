@@ -77,3 +77,10 @@ export async function ensureDirectory(dir: string): Promise<void> {
     throw new CliError(`cannot create directory ${dir}: ${reason}`);
   }
 }
+
+/** Private keys should be mode 0600, as ssh insists; keygate only warns, on stderr. */
+export async function warnIfReadableByOthers(path: string, what: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const mode = (await stat(path)).mode & 0o777;
+  if ((mode & 0o077) !== 0) process.stderr.write(`keygate: warning: ${what} ${path} is readable by others (mode 0${mode.toString(8)}); run chmod 600 ${path}\n`);
+}

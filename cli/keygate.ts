@@ -36,6 +36,12 @@ function exitCodeFor(error: unknown): number {
   return EXIT_FAILED;
 }
 
+// A reader that stops early (`keygate explain … | head`) is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 try {
   await program.parseAsync();
 } catch (error) {

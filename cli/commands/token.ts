@@ -4,7 +4,7 @@ import { InvalidArgumentError } from 'commander';
 import { SignJWT } from 'jose';
 import { MAX_KID_LENGTH, SUBJECT_PREFIX, TOKEN_ALGORITHM } from '../../lambdas/core/limits.js';
 import { DEFAULT_TOKEN_RULES } from '../../lambdas/core/token-rules.js';
-import { readInputFile } from '../files.js';
+import { readInputFile, warnIfReadableByOthers } from '../files.js';
 import { loadRsaPrivateKey } from '../key-files.js';
 import { integerIn, keyName } from '../options.js';
 
@@ -35,6 +35,7 @@ export function registerToken(program: Command): void {
 
 async function token(options: TokenOptions): Promise<void> {
   const privateKey = loadRsaPrivateKey(await readInputFile(options.key, '--key'), options.key);
+  await warnIfReadableByOthers(options.key, 'private key');
   const iat = Math.floor(Date.now() / 1000);
   const jwt = await new SignJWT({ sub: `${SUBJECT_PREFIX}${options.name}`, jti: randomUUID() })
     .setProtectedHeader(options.kid === undefined ? { alg: TOKEN_ALGORITHM } : { alg: TOKEN_ALGORITHM, kid: options.kid })

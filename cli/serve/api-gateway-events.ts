@@ -25,11 +25,6 @@ export interface LocalRequest {
   readonly receivedAt: number;
 }
 
-/** OpenSSL's text form, as API Gateway puts it in `validity`: "Nov 23 18:12:00 2026 GMT". */
-function opensslTime(text: string): string {
-  return text;
-}
-
 /** The client certificate as API Gateway REST puts it at requestContext.identity.clientCert. */
 export function clientCertificateOf(socket: TLSSocket): APIGatewayEventClientCertificate | null {
   const peer = socket.getPeerCertificate(true);
@@ -41,7 +36,8 @@ export function clientCertificateOf(socket: TLSSocket): APIGatewayEventClientCer
     subjectDN: facts.subject,
     issuerDN: facts.issuer,
     serialNumber: facts.serialNumber,
-    validity: { notBefore: opensslTime(peer.valid_from), notAfter: opensslTime(peer.valid_to) },
+    // Node gives OpenSSL's text form ("Nov 23 18:12:00 2026 GMT"), as API Gateway does.
+    validity: { notBefore: peer.valid_from, notAfter: peer.valid_to },
   };
 }
 

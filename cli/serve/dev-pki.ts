@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
+import { readClientCertificate } from '../../lambdas/core/client-certificate.js';
 import { CliError } from '../errors.js';
 import { ensureDirectory, exists, readInputFile, writeFileAtomic } from '../files.js';
 import { caPaths, createCa, loadCa, saveCa } from '../pki/ca-store.js';
@@ -97,5 +98,5 @@ export async function ensureDevPki(dataDir: string, now = new Date()): Promise<D
     readInputFile(paths.supportCertificate, 'support certificate'),
   ]);
   assertCurrentlyValid(serverCertificatePem, paths.serverCertificate, now);
-  return { paths, caPem, serverCertificatePem, serverKeyPem, supportSubject: new X509Certificate(supportPem).subject, created };
+  return { paths, caPem, serverCertificatePem, serverKeyPem, supportSubject: readClientCertificate(supportPem).subject, created };
 }

@@ -129,12 +129,13 @@ describe('keygate explain', () => {
       await mintToken(pair, { nowSeconds: NOW, claims: { exp: NOW } }),
       signRaw(pair, '{"alg":"RS512","kid":7}', JSON.stringify({ sub: 'ces:customer:acme', iat: NOW, exp: NOW + 60, jti: 'j' })),
     ];
-    for (const token of tokens) {
+    const explained = await Promise.all(tokens.map((token) => explainJson(token, '--public-key', publicKeyFile)));
+    tokens.forEach((token, i) => {
       const core = verifyToken(token, { nowSeconds: NOW, rules: DEFAULT_TOKEN_RULES, keysFor: () => [verificationKey(pair)] });
-      const { code, json } = await explainJson(token, '--public-key', publicKeyFile);
-      expect({ code, reason: json.result.reason }).toEqual(core.ok ? { code: 0, reason: undefined } : { code: 1, reason: core.reason });
-      if (!core.ok) expect(failed(json)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`:${core.reason}$`))]));
-    }
+      const { code, json } = explained[i] ?? { code: -1, json: undefined };
+      expect({ code, reason: json?.result.reason }).toEqual(core.ok ? { code: 0, reason: undefined } : { code: 1, reason: core.reason });
+      if (!core.ok && json) expect(failed(json)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`:${core.reason}$`))]));
+    });
   });
 
   it('names copy-and-paste damage in a malformed token', async () => {

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,15 @@ describe('keygate token', () => {
     expect((a.payload.exp ?? 0) - (a.payload.iat ?? 0)).toBe(1800);
     expect(a.payload.sub).toBe('ces:customer:acme.eu-1');
     expect(a.payload.jti).not.toBe(b.payload.jti);
+  });
+
+  it('warns on stderr when the private key is readable by others, and still prints the token', async () => {
+    const key = await keyFile(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    await chmod(key, 0o644);
+    const result = await keygate(['token', '--key', key, '--name', 'acme']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^keygate: warning: private key .* is readable by others \(mode 0644\); run chmod 600 /);
+    await expect(jwtVerify(result.stdout.trim(), pair.publicKey, { algorithms: ['RS512'] })).resolves.toBeTruthy();
   });
 
   it('accepts a PKCS#1 RSA private key', async () => {

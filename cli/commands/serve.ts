@@ -1,0 +1,94 @@
+import { relative } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError, readConfig } from '../../lambdas/core/config.js';
+import { CliError, usageError } from '../errors.js';
+import { integerIn } from '../options.js';
+import { startLocalServer, type LocalServer } from '../serve/server.js';
+
+interface ServeOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly allowRemote?: boolean;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+function shellPath(path: string): string {
+  const shown = relative(process.cwd(), path) || '.';
+  return /^[\w./-]+$/.test(shown) ? shown : `'${shown.replace(/'/g, "'\\''")}'`;
+}
+
+function instructions(server: LocalServer): string {
+  const p = server.pki.paths;
+  const ca = shellPath(p.caCertificate);
+  const keyDir = shellPath(`${p.caDir}/../demo-key`);
+  return [
+    '',
+    `keygate local mode: ${server.url} (mutual TLS, TLS 1.2+; client certificates from the dev CA ${ca})`,
+    '',
+    'Try it (copy each line):',
+    '  # 1. make an RSA key pair for the consumer "demo"',
+    `  npx keygate keygen --out ${keyDir}`,
+    '  # 2. register its public key, as support staff (the support certificate stands in for IAM)',
+    `  npx keygate keys add demo --public-key ${keyDir}/public.pem --endpoint ${server.url} --cert ${shellPath(p.supportCertificate)} --key ${shellPath(p.supportKey)} --ca ${ca}`,
+    '  # 3. mint a token (RS512, sub ces:customer:demo, 5 minutes)',
+    `  TOKEN=$(npx keygate token --key ${keyDir}/private.pem --name demo)`,
+    '  # 4. call the API with the demo client certificate and the token',
+    `  curl --cacert ${ca} --cert ${shellPath(p.demoCertificate)} --key ${shellPath(p.demoKey)} -H "Authorization: Bearer $TOKEN" ${server.url}/whoami`,
+    '  # a 401? ask why:',
+    '  npx keygate explain "$TOKEN" --public-key ' + `${keyDir}/public.pem`,
+    '',
+    'Access log (one JSON line per request):',
+  ].join('\n');
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run keygate locally: mutual TLS gateway, authorizer, registration and a file key store')
+    .option('--host <host>', 'address to listen on (loopback only unless --allow-remote)', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', integerIn(0, 65535), 8443)
+    .option('--data-dir <dir>', 'where the dev CA, certificates and keys.json live', '.keygate')
+    .option('--allow-remote', 'allow a non-loopback --host (the dev CA is for testing only)')
+    .action(serve);
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  if (!LOOPBACK.has(options.host) && !options.allowRemote) {
+    throw usageError(`--host ${options.host} is not a loopback address; add --allow-remote to listen on it`);
+  }
+  let config;
+  try {
+    config = readConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message);
+    throw error;
+  }
+  // Local mode prints access logs; EMF metric lines would only be noise here.
+  process.env['POWERTOOLS_METRICS_DISABLED'] ??= 'true';
+  let server: LocalServer;
+  try {
+    server = await startLocalServer({
+      host: options.host,
+      port: options.port,
+      dataDir: options.dataDir,
+      config,
+      accessLog: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new CliError(`port ${options.port} is in use; pick another with --port`);
+    if (code === 'EADDRNOTAVAIL') throw new CliError(`cannot listen on ${options.host}: no such local address`);
+    throw error;
+  }
+  process.stdout.write(`${instructions(server)}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.stderr.write(`\nkeygate: ${signal} received, shutting down\n`);
+      void server.close().then(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}

@@ -1,0 +1,176 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { APIGatewayAuthorizerResult, Context } from 'aws-lambda';
+import type { AuthorizerHandler } from '../../lambdas/authorizer/create-handler.js';
+import type { RegistrationHandler } from '../../lambdas/registration/create-handler.js';
+import { handler as whoami } from '../../lambdas/whoami/handler.js';
+import { authorizerEventFor, clientCertificateOf, headersOf, newRequestId, proxyEventFor, type LocalRequest } from './api-gateway-events.js';
+
+const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+
+export interface LocalGatewayOptions {
+  readonly authorizer: AuthorizerHandler;
+  readonly registration: RegistrationHandler;
+  /** The RFC 2253 subject of the certificate allowed on /keys (stands in for the IAM support role). */
+  readonly supportSubject: string;
+  /** One JSON access-log line per request, with the deployed stage's fields. */
+  readonly accessLog: (line: Record<string, unknown>) => void;
+}
+
+interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+interface Route {
+  readonly resource: string;
+  readonly pathParameters: Record<string, string> | null;
+  readonly kind: 'protected' | 'registration';
+  readonly methods: readonly string[];
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Reply {
+  return { status, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+/** The deployed gateway responses (lib/keygate-api.ts), reproduced. */
+const GATEWAY_RESPONSES = {
+  accessDenied: (reason: unknown) => json(401, { error: 'invalid_token', reason }, { 'www-authenticate': 'Bearer error="invalid_token"' }),
+  unauthorized: () => json(401, { error: 'unauthorized', message: 'Send Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer' }),
+  authorizerFailure: () => json(503, { error: 'service_unavailable', message: 'The request could not be authorized right now; retry later' }, { 'retry-after': '1' }),
+  missingAuthenticationToken: () => json(403, { error: 'MISSING_AUTHENTICATION_TOKEN', message: 'Missing Authentication Token' }),
+};
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resource templates as deployed; a static segment (`restore`) wins over a variable one, as in API Gateway. */
+function matchRoute(path: string): Route | undefined {
+  const segments = path.split('/').slice(1);
+  if (segments.length === 1 && segments[0] === 'whoami') return { resource: '/whoami', pathParameters: null, kind: 'protected', methods: ['GET'] };
+  if (segments[0] !== 'keys' || segments.some((s) => s === '')) return undefined;
+  const decoded = segments.map(decodeSegment);
+  if (decoded.some((s) => s === undefined)) return undefined;
+  const [, name, third] = decoded as string[];
+  if (segments.length === 1) return { resource: '/keys', pathParameters: null, kind: 'registration', methods: ['GET'] };
+  if (segments.length === 2) return { resource: '/keys/{name}', pathParameters: { name: name as string }, kind: 'registration', methods: ['GET', 'PUT', 'DELETE'] };
+  if (segments.length === 3 && third === 'restore') return { resource: '/keys/{name}/restore', pathParameters: { name: name as string }, kind: 'registration', methods: ['POST'] };
+  if (segments.length === 3) return { resource: '/keys/{name}/{kid}', pathParameters: { name: name as string, kid: third as string }, kind: 'registration', methods: ['DELETE'] };
+  return undefined;
+}
+
+async function readBody(request: IncomingMessage): Promise<string | null | 'too_large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BODY_BYTES) return 'too_large';
+    chunks.push(chunk as Buffer);
+  }
+  return size === 0 ? null : Buffer.concat(chunks).toString('utf8');
+}
+
+function lambdaContextFor(requestId: string, functionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 10_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function isAllow(result: APIGatewayAuthorizerResult): boolean {
+  const statement = result.policyDocument.Statement[0];
+  return statement !== undefined && 'Effect' in statement && statement.Effect === 'Allow';
+}
+
+/**
+ * The part of API Gateway that local mode reproduces: routing, the REQUEST authorizer in front of
+ * protected routes, the gateway responses, and access logs. /keys is allowed to the support
+ * certificate only, as the deployed API allows it to the IAM support role only.
+ */
+export function createLocalGateway(options: LocalGatewayOptions) {
+  async function dispatch(request: LocalRequest, log: Record<string, unknown>): Promise<Reply> {
+    const route = matchRoute(request.path);
+    if (!route || !route.methods.includes(request.method)) return GATEWAY_RESPONSES.missingAuthenticationToken();
+    const routed: LocalRequest = { ...request, resource: route.resource, pathParameters: route.pathParameters };
+    log['resourcePath'] = route.resource;
+
+    if (route.kind === 'registration') {
+      if (!request.clientCert || request.clientCert.subjectDN !== options.supportSubject) {
+        return json(403, { error: 'forbidden', message: '/keys is allowed only to the support client certificate (locally) or the IAM support role (deployed)' });
+      }
+      const userArn = `local-client-certificate:${request.clientCert.subjectDN}`;
+      log['iamPrincipal'] = userArn;
+      const response = await options.registration(proxyEventFor(routed, { userArn }), lambdaContextFor(request.requestId, 'keygate-registration'));
+      return { status: response.statusCode, headers: Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)])), body: response.body };
+    }
+
+    const hasAuthorization = Object.keys(request.headers).some((name) => name.toLowerCase() === 'authorization');
+    if (!hasAuthorization) return GATEWAY_RESPONSES.unauthorized();
+    let decision: APIGatewayAuthorizerResult;
+    try {
+      decision = await options.authorizer(authorizerEventFor(routed), lambdaContextFor(request.requestId, 'keygate-authorizer'));
+    } catch {
+      log['authorizerError'] = 'AuthorizerFailure';
+      return GATEWAY_RESPONSES.authorizerFailure();
+    }
+    log['principalId'] = decision.principalId;
+    Object.assign(log, { keyName: decision.context?.['keyName'], kid: decision.context?.['kid'], jti: decision.context?.['jti'], reason: decision.context?.['reason'] });
+    if (!isAllow(decision)) return GATEWAY_RESPONSES.accessDenied(decision.context?.['reason']);
+    const response = await whoami(proxyEventFor(routed, { authorizer: { ...decision.context, principalId: decision.principalId } }));
+    return { status: response.statusCode, headers: Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)])), body: response.body };
+  }
+
+  return async function handleRequest(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+    const receivedAt = Date.now();
+    const requestId = newRequestId();
+    const url = new URL(incoming.url ?? '/', 'https://localhost');
+    const clientCert = clientCertificateOf(incoming.socket as TLSSocket);
+    const log: Record<string, unknown> = {
+      requestId,
+      requestTime: receivedAt,
+      sourceIp: incoming.socket.remoteAddress,
+      userAgent: incoming.headers['user-agent'],
+      httpMethod: incoming.method,
+      resourcePath: null,
+      clientCertSerial: clientCert?.serialNumber,
+      clientCertSubject: clientCert?.subjectDN,
+    };
+    let reply: Reply;
+    try {
+      const body = await readBody(incoming);
+      if (body === 'too_large') {
+        reply = json(413, { error: 'REQUEST_TOO_LARGE', message: 'Request Too Long' });
+      } else {
+        const { headers, multiValueHeaders } = headersOf(incoming);
+        const query = url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : null;
+        reply = await dispatch(
+          { requestId, method: incoming.method ?? 'GET', path: url.pathname, resource: '', pathParameters: null, query, headers, multiValueHeaders, body, sourceIp: incoming.socket.remoteAddress ?? '', clientCert, receivedAt },
+          log,
+        );
+      }
+    } catch {
+      reply = json(502, { error: 'internal_error', message: 'Internal server error' });
+    }
+    outgoing.writeHead(reply.status, { ...reply.headers, 'x-amzn-requestid': requestId });
+    outgoing.end(reply.body);
+    options.accessLog({ ...log, status: reply.status, responseLatency: Date.now() - receivedAt });
+  };
+}
