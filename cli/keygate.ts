@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { registerCa } from './commands/ca.js';
 import { registerExplain } from './commands/explain.js';
 import { registerKeygen } from './commands/keygen.js';
+import { registerKeys } from './commands/keys.js';
+import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
 import { registerTruststore } from './commands/truststore.js';
 import { CliError, EXIT_FAILED, EXIT_USAGE, oneLine } from './errors.js';
@@ -12,13 +14,8 @@ const program = new Command('keygate')
   .configureOutput({ outputError: (message, write) => write(`keygate: ${oneLine(message.replace(/^error: /, ''))}\n`) })
   .showSuggestionAfterError(true);
 
-program
-  .command('serve')
-  .description('run keygate locally with mutual TLS (not yet available)')
-  .action(() => {
-    console.log('keygate serve: local mode is not built yet (see issue "Local mode").');
-  });
-
+registerServe(program);
+registerKeys(program);
 registerKeygen(program);
 registerToken(program);
 registerExplain(program);

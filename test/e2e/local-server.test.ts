@@ -1,0 +1,218 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSelfSignedCa, issueCertificate } from '../../cli/pki/x509.js';
+import { buildCli, CLI, keygate } from '../cli/setup.js';
+import { httpsRequest, type HttpsOptions } from '../helpers/https-client.js';
+import { mintToken, rsaKeyPair, signRaw } from '../helpers/keys.js';
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly output: () => string;
+  readonly dataDir: string;
+  readonly cwd: string;
+}
+
+async function startServe(env: Record<string, string> = {}): Promise<Running> {
+  const cwd = await mkdtemp(join(tmpdir(), 'keygate-e2e-'));
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 60_000);
+    const check = () => {
+      const match = /keygate local mode: (https:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1] as string);
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
+  });
+  return { child, url, output: () => output, dataDir: join(cwd, '.keygate'), cwd };
+}
+
+async function stopServe(running: Running | undefined): Promise<number | null> {
+  if (!running) return null;
+  const exited = new Promise<number | null>((resolve) => running.child.once('exit', (code) => resolve(code)));
+  running.child.kill('SIGTERM');
+  const code = await exited;
+  await rm(running.cwd, { recursive: true, force: true });
+  return code;
+}
+
+let server: Running;
+let pem: { ca: string; demoCert: string; demoKey: string; supportCert: string; supportKey: string };
+const consumer = rsaKeyPair(2048, 'e2e-consumer');
+
+beforeAll(async () => {
+  await buildCli();
+  server = await startServe({ KEYGATE_KEY_CACHE_SECONDS: '0', KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: '0' });
+  const read = (name: string) => readFile(join(server.dataDir, name), 'utf8');
+  pem = { ca: await read('ca/ca.pem'), demoCert: await read('demo.pem'), demoKey: await read('demo.key'), supportCert: await read('support.pem'), supportKey: await read('support.key') };
+}, 120_000);
+
+afterAll(async () => {
+  const code = await stopServe(server);
+  expect(code, 'keygate serve shuts down cleanly on SIGTERM').toBe(0);
+});
+
+const asDemo = (extra: Partial<HttpsOptions> = {}): HttpsOptions => ({ ca: pem.ca, cert: pem.demoCert, key: pem.demoKey, ...extra });
+const asSupport = (extra: Partial<HttpsOptions> = {}): HttpsOptions => ({ ca: pem.ca, cert: pem.supportCert, key: pem.supportKey, ...extra });
+const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+
+async function register(name: string, publicKeyPem: string) {
+  return httpsRequest(`${server.url}/keys/${name}`, asSupport({ method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ publicKey: publicKeyPem }) }));
+}
+
+describe('keygate serve: the mutual TLS handshake', () => {
+  it('writes private keys with mode 0600', async () => {
+    for (const file of ['ca/ca.key', 'server.key', 'demo.key', 'support.key']) {
+      expect((await stat(join(server.dataDir, file))).mode & 0o777, file).toBe(0o600);
+    }
+  });
+
+  it.each(['TLSv1.2', 'TLSv1.3'] as const)('refuses a client without a certificate at the handshake (%s)', async (maxVersion) => {
+    await expect(httpsRequest(`${server.url}/whoami`, { ca: pem.ca, maxVersion })).rejects.toThrow();
+  });
+
+  it('refuses a certificate from another CA at the handshake', async () => {
+    const otherCa = await createSelfSignedCa({ subject: 'CN=Other CA' });
+    const stranger = await issueCertificate({ issuer: otherCa, profile: 'client', subject: 'CN=demo' });
+    await expect(httpsRequest(`${server.url}/whoami`, { ca: pem.ca, cert: stranger.certificatePem, key: stranger.privateKeyPem })).rejects.toThrow();
+  });
+
+  it('the server certificate verifies against the dev CA for 127.0.0.1 (no verification turned off anywhere)', async () => {
+    const result = await httpsRequest(`${server.url}/whoami`, asDemo());
+    expect(result.status).toBe(401);
+  });
+});
+
+describe('keygate serve: tokens and the authorizer', () => {
+  beforeAll(async () => {
+    expect((await register('e2e', consumer.publicKeyPem)).status).toBe(201);
+  });
+
+  it('demo certificate + valid token → 200 with the key name and the certificate subject', async () => {
+    const result = await httpsRequest(`${server.url}/whoami`, asDemo(bearer(await mintToken(consumer, { name: 'e2e' }))));
+    expect(result.status).toBe(200);
+    expect(result.json()).toMatchObject({ keyName: 'e2e', kid: consumer.kid, clientCertificate: { subjectDN: 'CN=demo,O=keygate local', issuerDN: 'CN=keygate dev CA' } });
+  });
+
+  it('no Authorization header → 401 with WWW-Authenticate: Bearer', async () => {
+    const result = await httpsRequest(`${server.url}/whoami`, asDemo());
+    expect(result.status).toBe(401);
+    expect(result.headers['www-authenticate']).toBe('Bearer');
+    expect(result.json()).toMatchObject({ error: 'unauthorized' });
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  it.each([
+    ['malformed', async () => 'not.a.token', 'malformed_token'],
+    ['RS256', async () => signRaw(consumer, '{"alg":"RS256"}', JSON.stringify({ sub: 'ces:customer:e2e', iat: now(), exp: now() + 60, jti: 'x' })), 'unsupported_algorithm'],
+    ['bad subject', async () => mintToken(consumer, { claims: { sub: 'e2e' } }), 'invalid_subject'],
+    ['missing jti', async () => mintToken(consumer, { name: 'e2e', omit: ['jti'] }), 'invalid_claims'],
+    ['expired', async () => mintToken(consumer, { name: 'e2e', nowSeconds: now() - 1000 }), 'token_expired'],
+    ['from the future', async () => mintToken(consumer, { name: 'e2e', nowSeconds: now() + 600 }), 'token_not_yet_valid'],
+    ['lifetime too long', async () => mintToken(consumer, { name: 'e2e', ttlSeconds: 3600 }), 'lifetime_too_long'],
+    ['unknown name', async () => mintToken(consumer, { name: 'nobody' }), 'invalid_signature'],
+    ['wrong key', async () => mintToken(rsaKeyPair(2048, 'e2e-intruder'), { name: 'e2e' }), 'invalid_signature'],
+  ])('%s → 401 {"error":"invalid_token","reason":"%s"}', async (_label, token, reason) => {
+    const result = await httpsRequest(`${server.url}/whoami`, asDemo(bearer(await token())));
+    expect(result.status).toBe(401);
+    expect(result.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    expect(result.json()).toEqual({ error: 'invalid_token', reason });
+  });
+
+  it('writes one JSON access-log line per request with the deployed fields', async () => {
+    const marker = await mintToken(consumer, { name: 'e2e', claims: { jti: 'access-log-marker' } });
+    await httpsRequest(`${server.url}/whoami`, asDemo(bearer(marker)));
+    await new Promise((r) => setTimeout(r, 100));
+    const line = server.output().split('\n').find((l) => l.includes('"jti":"access-log-marker"') && l.includes('"responseLatency"'));
+    expect(line).toBeDefined();
+    expect(JSON.parse(line as string)).toMatchObject({ status: 200, keyName: 'e2e', resourcePath: '/whoami', httpMethod: 'GET', clientCertSerial: expect.stringMatching(/^[0-9a-f]{2}(:[0-9a-f]{2})+$/) });
+    expect(server.output()).not.toContain(marker.split('.')[2]);
+  });
+});
+
+describe('keygate serve: registration through the support certificate', () => {
+  it('refuses the consumer certificate on /keys', async () => {
+    const result = await httpsRequest(`${server.url}/keys`, asDemo());
+    expect(result.status).toBe(403);
+    expect(result.json()).toMatchObject({ error: 'forbidden' });
+  });
+
+  it('lists and shows keys to the support certificate; unknown routes answer like API Gateway', async () => {
+    await register('listed', consumer.publicKeyPem);
+    const list = await httpsRequest(`${server.url}/keys?limit=100`, asSupport());
+    expect(list.status).toBe(200);
+    expect(list.json<{ items: { name: string }[] }>().items.map((i) => i.name)).toContain('listed');
+    const shown = await httpsRequest(`${server.url}/keys/listed`, asSupport());
+    expect(shown.json()).toMatchObject({ name: 'listed', keys: [{ kid: consumer.kid, publicKeyPem: consumer.publicKeyPem, addedBy: expect.stringContaining('CN=support') }] });
+    expect((await httpsRequest(`${server.url}/nope`, asSupport())).status).toBe(403);
+  });
+
+  it('a full rotation with the keygate keys CLI: add the new key, both work, remove the old, only the new works', async () => {
+    const dir = server.cwd;
+    const next = rsaKeyPair(2048, 'e2e-next');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(dir, 'old.pem'), consumer.publicKeyPem);
+    await writeFile(join(dir, 'new.pem'), next.publicKeyPem);
+    const connection = ['--endpoint', server.url, '--cert', join(server.dataDir, 'support.pem'), '--key', join(server.dataDir, 'support.key'), '--ca', join(server.dataDir, 'ca/ca.pem')];
+    const call = async (token: string) => (await httpsRequest(`${server.url}/whoami`, asDemo(bearer(token)))).status;
+
+    expect((await keygate(['keys', 'add', 'rotating', '--public-key', join(dir, 'old.pem'), ...connection])).code).toBe(0);
+    expect(await call(await mintToken(consumer, { name: 'rotating' }))).toBe(200);
+    const added = await keygate(['keys', 'add', 'rotating', '--public-key', join(dir, 'new.pem'), ...connection]);
+    expect(added.code).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({ outcome: 'added' });
+    expect(await call(await mintToken(consumer, { name: 'rotating', kid: consumer.kid }))).toBe(200);
+    expect(await call(await mintToken(next, { name: 'rotating', kid: next.kid }))).toBe(200);
+    const removed = await keygate(['keys', 'remove', 'rotating', consumer.kid, ...connection]);
+    expect(removed.code).toBe(0);
+    expect(await call(await mintToken(consumer, { name: 'rotating' }))).toBe(401);
+    expect(await call(await mintToken(next, { name: 'rotating' }))).toBe(200);
+    const last = await keygate(['keys', 'remove', 'rotating', next.kid, ...connection]);
+    expect(last.code).toBe(1);
+    expect(last.stderr).toMatch(/^keygate: .*409 last_key/);
+  });
+
+  it('keygate keys revoke and restore', async () => {
+    const connection = ['--endpoint', server.url, '--cert', join(server.dataDir, 'support.pem'), '--key', join(server.dataDir, 'support.key'), '--ca', join(server.dataDir, 'ca/ca.pem')];
+    await register('revocable', consumer.publicKeyPem);
+    expect((await keygate(['keys', 'revoke', 'revocable', ...connection])).code).toBe(0);
+    expect((await httpsRequest(`${server.url}/whoami`, asDemo(bearer(await mintToken(consumer, { name: 'revocable' }))))).status).toBe(401);
+    const restored = await keygate(['keys', 'restore', 'revocable', ...connection]);
+    expect(restored.code).toBe(0);
+    expect((await httpsRequest(`${server.url}/whoami`, asDemo(bearer(await mintToken(consumer, { name: 'revocable' }))))).status).toBe(200);
+  });
+
+  it('keygate keys refuses to talk to a server it cannot verify', async () => {
+    const result = await keygate(['keys', 'list', '--endpoint', server.url, '--cert', join(server.dataDir, 'support.pem'), '--key', join(server.dataDir, 'support.key')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^keygate: cannot reach .*not trusted.*--ca/);
+  });
+});
+
+describe('keygate serve: the printed quick start works as printed', () => {
+  it('keygen, keys add, token and curl give a 200 from /whoami', async () => {
+    const fresh = await startServe();
+    try {
+      const printed = fresh.output();
+      const lines = printed.split('\n').filter((l) => /^\s+(npx keygate|TOKEN=|curl )/.test(l) && !l.includes('explain')).map((l) => l.trim());
+      expect(lines).toHaveLength(4);
+      const script = [`npx() { shift; node ${JSON.stringify(CLI)} "$@"; }`, 'set -e', ...lines.slice(0, 3), `${lines[3]} --silent --show-error --fail-with-body`].join('\n');
+      const result = spawnSync('bash', ['-c', script], { cwd: fresh.cwd, encoding: 'utf8', timeout: 60_000 });
+      expect(result.status, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout.trim().split('\n').at(-1) as string)).toMatchObject({ keyName: 'demo', clientCertificate: { subjectDN: 'CN=demo,O=keygate local' } });
+      expect(printed).not.toMatch(/ -k | --insecure/);
+    } finally {
+      expect(await stopServe(fresh)).toBe(0);
+    }
+  }, 120_000);
+});
