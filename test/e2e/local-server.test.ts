@@ -1,50 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSelfSignedCa, issueCertificate } from '../../cli/pki/x509.js';
 import { buildCli, CLI, keygate } from '../cli/setup.js';
 import { httpsRequest, type HttpsOptions } from '../helpers/https-client.js';
+import { startServe, stopServe, type Running } from '../helpers/local-serve.js';
 import { mintToken, rsaKeyPair, signRaw } from '../helpers/keys.js';
-
-interface Running {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly output: () => string;
-  readonly dataDir: string;
-  readonly cwd: string;
-}
-
-async function startServe(env: Record<string, string> = {}): Promise<Running> {
-  const cwd = await mkdtemp(join(tmpdir(), 'keygate-e2e-'));
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 60_000);
-    const check = () => {
-      const match = /keygate local mode: (https:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    };
-    child.stdout?.on('data', check);
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
-  });
-  return { child, url, output: () => output, dataDir: join(cwd, '.keygate'), cwd };
-}
-
-async function stopServe(running: Running | undefined): Promise<number | null> {
-  if (!running) return null;
-  const exited = new Promise<number | null>((resolve) => running.child.once('exit', (code) => resolve(code)));
-  running.child.kill('SIGTERM');
-  const code = await exited;
-  await rm(running.cwd, { recursive: true, force: true });
-  return code;
-}
 
 let server: Running;
 let pem: { ca: string; demoCert: string; demoKey: string; supportCert: string; supportKey: string };
