@@ -326,8 +326,7 @@ export class KeygateApi extends Construct {
       description: 'keygate: mutual TLS and RS512 bearer tokens in front of an HTTP API',
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
       disableExecuteApiEndpoint: true,
-      cloudWatchRole: props.createCloudWatchRole ?? true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      ...((props.createCloudWatchRole ?? true) ? { cloudWatchRole: true, cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : { cloudWatchRole: false }),
       policy: new iam.PolicyDocument({
         statements: [
           // Routes other than /keys… are protected by the authorizer.

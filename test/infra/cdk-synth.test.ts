@@ -1,0 +1,58 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CERTIFICATE_ARN, clientCa, tempDir, writePem } from './support.js';
+
+const temp = tempDir();
+afterAll(() => temp.cleanup());
+
+const projectRoot = new URL('../..', import.meta.url).pathname;
+
+/** The environment of a fresh machine: no AWS credentials or defaults, and a Docker that fails if called. */
+function offlineEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^(AWS_|CDK_)/.test(key)) env[key] = value;
+  }
+  return { ...env, CDK_DOCKER: '/bin/false', AWS_EC2_METADATA_DISABLED: 'true' };
+}
+
+function cdkSynth(outdir: string, context: Record<string, string>) {
+  const args = ['cdk', 'synth', '--no-notices', '--quiet', '-o', outdir, ...Object.entries(context).flatMap(([key, value]) => ['-c', `${key}=${value}`])];
+  return spawnSync('npx', args, { cwd: projectRoot, env: offlineEnv(), encoding: 'utf8', timeout: 120_000 });
+}
+
+describe('npx cdk synth', () => {
+  let truststore: string;
+
+  beforeAll(async () => {
+    truststore = writePem(temp.dir, 'truststore.pem', (await clientCa()).certificatePem);
+  });
+
+  it('synthesizes offline, bundling the functions with the local esbuild and no Docker', () => {
+    const outdir = join(temp.dir, 'cdk.out');
+
+    const result = cdkSynth(outdir, { domainName: 'api.example.com', certificateArn: CERTIFICATE_ARN, truststore });
+
+    expect(result.status, result.stderr).toBe(0);
+    expect(readdirSync(outdir).filter((file) => file.endsWith('.template.json')).sort()).toEqual(['KeygateService.template.json', 'KeygateStateful.template.json']);
+    const template = JSON.parse(readFileSync(join(outdir, 'KeygateService.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Metadata?: Record<string, unknown> }> };
+    const bundled = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.['aws:asset:is-bundled'] === true);
+    expect(bundled).toHaveLength(3);
+    for (const fn of bundled) {
+      const code = readFileSync(join(outdir, fn.Metadata?.['aws:asset:path'] as string, 'index.mjs'), 'utf8');
+      expect(code.startsWith("import { createRequire as __keygateCreateRequire } from 'node:module';")).toBe(true);
+      expect(existsSync(join(outdir, fn.Metadata?.['aws:asset:path'] as string, 'index.mjs.map'))).toBe(true);
+    }
+  });
+
+  it('stops with one line on stderr, and no stack trace, when context is missing', () => {
+    const result = cdkSynth(join(temp.dir, 'missing'), { certificateArn: CERTIFICATE_ARN, truststore });
+
+    expect(result.status).not.toBe(0);
+    const ours = result.stderr.split('\n').filter((line) => line.startsWith('keygate: '));
+    expect(ours).toEqual(['keygate: context "domainName" is missing: pass -c domainName=api.example.com (the custom domain clients call)']);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+});

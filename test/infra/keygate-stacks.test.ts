@@ -1,0 +1,410 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSelfSignedCa } from '../../cli/pki/x509.js';
+import { buildApp, baseContext, clientCa, tempDir, writePem, type BuiltApp } from './support.js';
+
+const temp = tempDir();
+afterAll(() => temp.cleanup());
+
+let truststorePath: string;
+let truststoreSha256: string;
+let built: BuiltApp;
+let service: Template;
+let stateful: Template;
+
+beforeAll(async () => {
+  truststorePath = writePem(temp.dir, 'truststore.pem', (await clientCa()).certificatePem);
+  truststoreSha256 = createHash('sha256').update(readFileSync(truststorePath)).digest('hex');
+  built = buildApp(join(temp.dir, 'default'), {
+    ...baseContext(truststorePath),
+    supportPrincipalArns: 'arn:aws:iam::111122223333:role/SupportStaff, arn:aws:iam::444455556666:user/alice',
+  });
+  service = Template.fromStack(built.service);
+  stateful = Template.fromStack(built.stateful);
+});
+
+function logicalId(template: Template, type: string, props: Record<string, unknown> = {}): string {
+  const ids = Object.keys(template.findResources(type, props === undefined ? undefined : { Properties: Match.objectLike(props) }));
+  expect(ids).toHaveLength(1);
+  return ids[0] as string;
+}
+
+describe('mutual TLS', () => {
+  it('serves a regional custom domain with TLS 1.2 and the truststore at its content-addressed key and version', () => {
+    const copy = logicalId(service, 'Custom::AWS');
+    service.hasResourceProperties('AWS::ApiGateway::DomainName', {
+      DomainName: 'api.example.com',
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+      SecurityPolicy: 'TLS_1_2',
+      RegionalCertificateArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/12345678-1234-1234-1234-123456789012',
+      MutualTlsAuthentication: {
+        TruststoreUri: { 'Fn::Join': ['', ['s3://', { 'Fn::ImportValue': Match.stringLikeRegexp('TruststoreBucket') }, `/truststore/${truststoreSha256}.pem`]] },
+        TruststoreVersion: { 'Fn::GetAtt': [copy, 'VersionId'] },
+      },
+    });
+  });
+
+  it('copies the checked truststore from its asset to that key, with write access to that key only', () => {
+    const copy = service.findResources('Custom::AWS');
+    const create = JSON.stringify(Object.values(copy)[0]?.['Properties']?.['Create']);
+    expect(create).toContain('\\"action\\":\\"CopyObject\\"');
+    expect(create).toContain(`\\"Key\\":\\"truststore/${truststoreSha256}.pem\\"`);
+    expect(create).toContain('\\"outputPaths\\":[\\"VersionId\\"]');
+
+    const role = logicalId(service, 'AWS::IAM::Role', { Description: Match.stringLikeRegexp('copies the truststore') });
+    service.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: role }],
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] }),
+          { Action: 's3:GetObject', Effect: 'Allow', Resource: Match.stringLikeRegexp('^arn:aws:s3:::cdk-hnb659fds-assets-111122223333-eu-west-1/[0-9a-f]{64}\\.pem$') },
+          {
+            Action: 's3:PutObject',
+            Effect: 'Allow',
+            Resource: { 'Fn::Join': ['', [{ 'Fn::ImportValue': Match.stringLikeRegexp('TruststoreBucket') }, `/truststore/${truststoreSha256}.pem`]] },
+          },
+        ],
+      },
+    });
+  });
+
+  it('disables the execute-api endpoint, which would bypass mutual TLS', () => {
+    service.hasResourceProperties('AWS::ApiGateway::RestApi', { DisableExecuteApiEndpoint: true, EndpointConfiguration: { Types: ['REGIONAL'] } });
+    expect(Object.keys(service.toJSON()['Outputs'] as object)).not.toContain(expect.stringMatching(/Endpoint/));
+  });
+
+  it('keeps the truststore in a versioned, encrypted, SSL-only, private and retained bucket', () => {
+    stateful.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        VersioningConfiguration: { Status: 'Enabled' },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      },
+    });
+    stateful.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('authorizer', () => {
+  it('is a REQUEST authorizer on the Authorization header with caching off by default', () => {
+    service.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: 0,
+    });
+  });
+
+  it('turns a Deny into 401 invalid_token with the public reason, and a missing token into 401 Bearer', () => {
+    service.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'ACCESS_DENIED',
+      StatusCode: '401',
+      ResponseParameters: { 'gatewayresponse.header.WWW-Authenticate': `'Bearer error="invalid_token"'` },
+      ResponseTemplates: { 'application/json': '{"error":"invalid_token","reason":"$context.authorizer.reason"}' },
+    });
+    service.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'UNAUTHORIZED',
+      StatusCode: '401',
+      ResponseParameters: { 'gatewayresponse.header.WWW-Authenticate': `'Bearer'` },
+    });
+  });
+
+  it('answers an authorizer failure with 503 and every other gateway error as JSON', () => {
+    service.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'AUTHORIZER_FAILURE',
+      StatusCode: '503',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('^\\{"error":"service_unavailable"') },
+    });
+    for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
+      service.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        ResponseTemplates: { 'application/json': '{"error":"$context.error.responseType","message":$context.error.messageString}' },
+      });
+    }
+  });
+
+  it('protects GET /whoami with the authorizer, served by the echo function', () => {
+    const authorizer = logicalId(service, 'AWS::ApiGateway::Authorizer');
+    const whoami = logicalId(service, 'AWS::ApiGateway::Resource', { PathPart: 'whoami' });
+    service.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      ResourceId: { Ref: whoami },
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: authorizer },
+      Integration: { Type: 'AWS_PROXY' },
+    });
+  });
+});
+
+describe('registration routes and the support role', () => {
+  it('puts every /keys route behind AWS_IAM and no other route', () => {
+    const methods = service.findResources('AWS::ApiGateway::Method');
+    const iamMethods = Object.values(methods).filter((m) => m['Properties']['AuthorizationType'] === 'AWS_IAM');
+    expect(iamMethods).toHaveLength(6);
+    expect(Object.values(methods).every((m) => ['AWS_IAM', 'CUSTOM'].includes(m['Properties']['AuthorizationType']))).toBe(true);
+    const restore = logicalId(service, 'AWS::ApiGateway::Resource', { PathPart: 'restore' });
+    service.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', ResourceId: { Ref: restore }, AuthorizationType: 'AWS_IAM' });
+  });
+
+  it('limits /keys in the resource policy to the support role', () => {
+    const role = logicalId(service, 'AWS::IAM::Role', { Description: Match.stringLikeRegexp('support staff') });
+    service.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      Policy: {
+        Statement: [
+          { Effect: 'Allow', Principal: { AWS: '*' }, Action: 'execute-api:Invoke', Resource: 'execute-api:/*' },
+          {
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 'execute-api:Invoke',
+            Resource: ['execute-api:/*/*/keys', 'execute-api:/*/*/keys/*'],
+            Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [role, 'Arn'] } } },
+          },
+        ],
+      },
+    });
+  });
+
+  it('lets the configured principals assume the support role, which may invoke /keys… only', () => {
+    const role = logicalId(service, 'AWS::IAM::Role', { Description: Match.stringLikeRegexp('support staff') });
+    service.hasResourceProperties('AWS::IAM::Role', {
+      Description: Match.stringLikeRegexp('support staff'),
+      MaxSessionDuration: 3600,
+      AssumeRolePolicyDocument: {
+        Statement: [
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:role/SupportStaff' } },
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:user/alice' } },
+        ],
+      },
+    });
+    const api = logicalId(service, 'AWS::ApiGateway::RestApi');
+    const route = (path: string) => ({ 'Fn::Join': ['', ['arn:aws:execute-api:eu-west-1:111122223333:', { Ref: api }, `/v1/*${path}`]] });
+    service.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: role }],
+      PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [route('/keys'), route('/keys/*')] }] },
+    });
+  });
+
+});
+
+describe('function permissions', () => {
+  const secrets = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keygate/keys/*';
+  const policyOf = (description: string) => {
+    const role = logicalId(service, 'AWS::IAM::Role', { Description: Match.stringLikeRegexp(description) });
+    const policies = Object.values(service.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }));
+    expect(policies).toHaveLength(1);
+    return policies[0]?.['Properties']['PolicyDocument']['Statement'] as Array<Record<string, unknown>>;
+  };
+
+  it('lets the authorizer only read secrets under the prefix (and write its own logs)', () => {
+    const statements = policyOf('REQUEST authorizer');
+    expect(statements).toEqual([
+      { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^KeygateAuthorizerLogGroup/), 'Arn'] } },
+      { Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow', Resource: secrets },
+    ]);
+  });
+
+  it('lets registration write secrets under the prefix, never force-delete them, and list names', () => {
+    const statements = policyOf('^keygate: registration API');
+    expect(statements.slice(1)).toEqual([
+      {
+        Action: [
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:CreateSecret',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:TagResource',
+          'secretsmanager:DeleteSecret',
+          'secretsmanager:RestoreSecret',
+        ],
+        Effect: 'Allow',
+        Resource: secrets,
+      },
+      { Action: 'secretsmanager:DeleteSecret', Effect: 'Deny', Resource: secrets, Condition: { Bool: { 'secretsmanager:ForceDeleteWithoutRecovery': 'true' } } },
+      { Action: 'secretsmanager:ListSecrets', Effect: 'Allow', Resource: '*' },
+    ]);
+  });
+
+  it('gives the echo function no access beyond its logs', () => {
+    expect(policyOf('echo backend')).toEqual([expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] })]);
+  });
+});
+
+describe('functions', () => {
+  it('run the newest Node.js runtime on ARM64 with the Powertools and keygate settings', () => {
+    service.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('REQUEST authorizer'),
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Environment: {
+        Variables: {
+          NODE_OPTIONS: '--enable-source-maps',
+          POWERTOOLS_SERVICE_NAME: 'keygate',
+          POWERTOOLS_METRICS_NAMESPACE: 'keygate',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          KEYGATE_SECRET_PREFIX: 'keygate/keys/',
+          KEYGATE_CLOCK_SKEW_SECONDS: '30',
+          KEYGATE_MAX_TOKEN_LIFETIME_SECONDS: '1800',
+          KEYGATE_KEY_CACHE_SECONDS: '60',
+          KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: '10',
+          KEYGATE_STALE_IF_ERROR_SECONDS: '300',
+        },
+      },
+    });
+    service.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('registration API'),
+      Environment: { Variables: Match.objectLike({ KEYGATE_MIN_KEY_BITS: '2048', KEYGATE_MAX_KEY_BITS: '4096', KEYGATE_RECOVERY_WINDOW_DAYS: '7' }) },
+    });
+    const keygateFunctions = Object.values(service.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^keygate: ') } }));
+    expect(keygateFunctions).toHaveLength(3);
+    for (const fn of keygateFunctions) expect(fn['Properties']).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+  });
+
+  it('log to their own retained log groups with a one-year retention', () => {
+    const functions = Object.values(service.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(4);
+    for (const fn of functions) expect(fn['Properties']['LoggingConfig']).toEqual({ LogGroup: { Ref: expect.any(String) } });
+    const groups = Object.values(service.findResources('AWS::Logs::LogGroup'));
+    expect(groups).toHaveLength(5);
+    for (const group of groups) expect(group).toMatchObject({ DeletionPolicy: 'Retain', Properties: { RetentionInDays: 365 } });
+  });
+});
+
+describe('operations', () => {
+  it('writes JSON access logs with the caller, key, certificate serial, reason, status and latency', () => {
+    const stage = Object.values(service.findResources('AWS::ApiGateway::Stage'))[0];
+    const format = JSON.parse(stage?.['Properties']['AccessLogSetting']['Format'] as string) as Record<string, string>;
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      principalId: '$context.authorizer.principalId',
+      keyName: '$context.authorizer.keyName',
+      clientCertSerial: '$context.identity.clientCert.serialNumber',
+      reason: '$context.authorizer.reason',
+      status: '$context.status',
+      responseLatency: '$context.responseLatency',
+      iamPrincipal: '$context.identity.userArn',
+    });
+  });
+
+  it('throttles the stage and logs errors without request data', () => {
+    service.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      MethodSettings: [{ HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'ERROR', DataTraceEnabled: false, MetricsEnabled: true, ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 }],
+    });
+  });
+
+  it('creates the account logging role deliberately, and retains it', () => {
+    service.hasResource('AWS::IAM::Role', {
+      DeletionPolicy: 'Retain',
+      Properties: { ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs']] }] },
+    });
+    service.resourceCountIs('AWS::ApiGateway::Account', 1);
+  });
+
+  it('alarms on authorizer errors and on key-store faults', () => {
+    const authorizer = logicalId(service, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('REQUEST authorizer') });
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: authorizer } }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'keygate',
+      MetricName: 'KeyStoreFault',
+      Dimensions: [{ Name: 'service', Value: 'keygate' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+    });
+  });
+
+  it('outputs the API URL, the regional domain name for DNS and the support role ARN', () => {
+    service.hasOutput('ApiUrl', { Value: 'https://api.example.com/' });
+    service.hasOutput('RegionalDomainName', { Value: { 'Fn::GetAtt': [logicalId(service, 'AWS::ApiGateway::DomainName'), 'RegionalDomainName'] } });
+    service.hasOutput('SupportRoleArn', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KeygateSupportRole'), 'Arn'] } });
+  });
+});
+
+describe('with every option changed', () => {
+  let variant: Template;
+  let variantApp: BuiltApp;
+
+  beforeAll(async () => {
+    const expiring = await createSelfSignedCa({ subject: 'CN=Expiring CA', notAfter: new Date(Date.now() + 5 * 86_400_000) });
+    variantApp = buildApp(join(temp.dir, 'variant'), {
+      ...baseContext(writePem(temp.dir, 'expiring.pem', expiring.certificatePem)),
+      backendUrl: 'https://backend.internal.example.com/base/',
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      hostedZoneName: 'example.com',
+      authorizerCacheSeconds: '120',
+      createCloudWatchRole: 'false',
+    });
+    variant = Template.fromStack(variantApp.service);
+  });
+
+  it('proxies every other route to the backend behind the authorizer, telling it the key name', () => {
+    variant.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'ANY',
+      AuthorizationType: 'CUSTOM',
+      RequestParameters: { 'method.request.path.proxy': true },
+      Integration: {
+        Type: 'HTTP_PROXY',
+        IntegrationHttpMethod: 'ANY',
+        Uri: 'https://backend.internal.example.com/base/{proxy}',
+        RequestParameters: { 'integration.request.path.proxy': 'method.request.path.proxy', 'integration.request.header.X-Keygate-Key-Name': 'context.authorizer.keyName' },
+      },
+    });
+    variant.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'ANY',
+      AuthorizationType: 'CUSTOM',
+      Integration: { Type: 'HTTP_PROXY', Uri: 'https://backend.internal.example.com/base/' },
+    });
+  });
+
+  it('has no echo function and no /whoami', () => {
+    expect(variant.findResources('AWS::ApiGateway::Resource', { Properties: { PathPart: 'whoami' } })).toEqual({});
+    expect(variant.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('echo') } })).toEqual({});
+  });
+
+  it('creates an alias record for the domain', () => {
+    variant.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'api.example.com.',
+      Type: 'A',
+      HostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      AliasTarget: { DNSName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KeygateDomain'), 'RegionalDomainName'] } },
+    });
+  });
+
+  it('takes the authorizer cache TTL from context', () => {
+    variant.hasResourceProperties('AWS::ApiGateway::Authorizer', { AuthorizerResultTtlInSeconds: 120 });
+  });
+
+  it('leaves out the account logging role when asked', () => {
+    variant.resourceCountIs('AWS::ApiGateway::Account', 0);
+    expect(variant.findResources('AWS::IAM::Role', { Properties: { ManagedPolicyArns: Match.anyValue() } })).toEqual({});
+  });
+
+  it('lets the account assume the support role when no principals are configured', () => {
+    variant.hasResourceProperties('AWS::IAM::Role', {
+      Description: Match.stringLikeRegexp('support staff'),
+      AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' } }] },
+    });
+  });
+
+  it('warns at synth about a truststore certificate that expires within 30 days', () => {
+    Annotations.fromStack(variantApp.service).hasWarning('/KeygateService/Keygate', Match.stringLikeRegexp('certificate #1 \\(CN=Expiring CA\\) expires in [45] days'));
+  });
+});

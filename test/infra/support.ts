@@ -1,0 +1,56 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { buildKeygateApp, type KeygateStacks } from '../../bin/app.js';
+import { createSelfSignedCa, issueCertificate, type CertifiedKey } from '../../cli/pki/x509.js';
+
+export const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:111122223333:certificate/12345678-1234-1234-1234-123456789012';
+export const ACCOUNT = '111122223333';
+export const REGION = 'eu-west-1';
+
+/** A temporary directory, removed by `cleanup`. */
+export function tempDir(prefix = 'keygate-infra-'): { readonly dir: string; readonly cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function writePem(dir: string, name: string, ...blocks: string[]): string {
+  const path = join(dir, name);
+  writeFileSync(path, blocks.join(''));
+  return path;
+}
+
+export function clientCa(subject = 'CN=Keygate Test Client CA, O=Test'): Promise<CertifiedKey> {
+  return createSelfSignedCa({ subject });
+}
+
+/** A root and `levels - 1` intermediates below it, root first. */
+export async function caChain(levels: number): Promise<CertifiedKey[]> {
+  const chain = [await createSelfSignedCa({ subject: 'CN=Level 1 Root' })];
+  for (let level = 2; level <= levels; level += 1) {
+    const issuer = chain[chain.length - 1] as CertifiedKey;
+    chain.push(await issueCertificate({ issuer, profile: 'intermediate-ca', subject: `CN=Level ${level} CA` }));
+  }
+  return chain;
+}
+
+/** The feature flags in cdk.json, which the CLI passes to the app and `new App()` in a test does not. */
+const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+
+export function baseContext(truststore: string): Record<string, unknown> {
+  return { domainName: 'api.example.com', certificateArn: CERTIFICATE_ARN, truststore };
+}
+
+export interface BuiltApp extends KeygateStacks {
+  readonly app: App;
+}
+
+/**
+ * Builds the real app (context validation, both stacks, cdk-nag) into `outdir`. Function code is
+ * not bundled unless `bundle` is set. `env` stands in for process.env.
+ */
+export function buildApp(outdir: string, context: Record<string, unknown>, options: { bundle?: boolean; env?: Record<string, string> } = {}): BuiltApp {
+  const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...context } });
+  return { app, ...buildKeygateApp(app, options.env ?? {}) };
+}
