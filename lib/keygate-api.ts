@@ -16,7 +16,7 @@ import { Construct } from 'constructs';
 import { readConfig, type KeygateConfig } from '../lambdas/core/config.js';
 import { KeygateFunction, type PowertoolsLogLevel } from './keygate-function.js';
 import { acknowledgeWildcardResource } from './nag.js';
-import { assertValidTruststore, TruststoreError } from './truststore/check-truststore.js';
+import { checkTruststore, TruststoreError } from './truststore/check-truststore.js';
 
 /** Settings passed to the functions as `KEYGATE_*` variables (DESIGN.md, "Configuration"); bounds are checked at synth. */
 export interface KeygateSettings {
@@ -159,12 +159,9 @@ function readTruststore(path: string): { pem: string; warnings: readonly string[
   } catch (error) {
     throw new KeygateApiError(`KeygateApi: cannot read the truststore ${path}: ${(error as Error).message}`);
   }
-  try {
-    return { pem, warnings: assertValidTruststore(pem).warnings };
-  } catch (error) {
-    if (error instanceof TruststoreError) throw new TruststoreError(error.report, `the truststore ${path}`);
-    throw error;
-  }
+  const report = checkTruststore(pem);
+  if (report.errors.length > 0) throw new TruststoreError(report, `the truststore ${path}`);
+  return { pem, warnings: report.warnings };
 }
 
 const ACCESS_LOG_FIELDS = {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContextError, readKeygateContext } from '../../bin/app.js';
@@ -163,6 +164,11 @@ describe('KeygateApi props', () => {
     ['the backend is not HTTPS', { backendUrl: 'http://backend' }, /^KeygateApi: backendUrl "http:\/\/backend" must be an https:\/\/ URL/],
     ['the stage name is bad', { stageName: 'v1/beta' }, /^KeygateApi: stageName "v1\/beta" may use only/],
     ['throttling is not positive', { throttling: { rateLimit: 0, burstLimit: 10 } }, /^KeygateApi: throttling \{"rateLimit":0,"burstLimit":10\} is invalid/],
+    [
+      'the domain is outside the hosted zone',
+      { hostedZone: route53.HostedZone.fromHostedZoneAttributes(new Stack(), 'Zone', { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.org.' }) },
+      /^KeygateApi: domainName api.example.com is not inside the hosted zone example.org/,
+    ],
     ['the truststore cannot be read', { truststorePath: join(temp.dir, 'missing.pem') }, /^KeygateApi: cannot read the truststore .*missing\.pem/],
   ])('fails when %s', (_name, override, message) => {
     expect(attempt(override)).toThrow(KeygateApiError);

@@ -1,7 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSelfSignedCa } from '../../cli/pki/x509.js';
 import { buildApp, baseContext, clientCa, tempDir, writePem, type BuiltApp } from './support.js';
@@ -14,6 +17,9 @@ let truststoreSha256: string;
 let built: BuiltApp;
 let service: Template;
 let stateful: Template;
+/** Every option changed from its default. */
+let variantApp: BuiltApp;
+let variant: Template;
 
 beforeAll(async () => {
   truststorePath = writePem(temp.dir, 'truststore.pem', (await clientCa()).certificatePem);
@@ -24,6 +30,17 @@ beforeAll(async () => {
   });
   service = Template.fromStack(built.service);
   stateful = Template.fromStack(built.stateful);
+
+  const expiring = await createSelfSignedCa({ subject: 'CN=Expiring CA', notAfter: new Date(Date.now() + 5 * 86_400_000) });
+  variantApp = buildApp(join(temp.dir, 'variant'), {
+    ...baseContext(writePem(temp.dir, 'expiring.pem', expiring.certificatePem)),
+    backendUrl: 'https://backend.internal.example.com/base/',
+    hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+    hostedZoneName: 'example.com',
+    authorizerCacheSeconds: '120',
+    createCloudWatchRole: 'false',
+  });
+  variant = Template.fromStack(variantApp.service);
 });
 
 function logicalId(template: Template, type: string, props: Record<string, unknown> = {}): string {
@@ -339,22 +356,6 @@ describe('operations', () => {
 });
 
 describe('with every option changed', () => {
-  let variant: Template;
-  let variantApp: BuiltApp;
-
-  beforeAll(async () => {
-    const expiring = await createSelfSignedCa({ subject: 'CN=Expiring CA', notAfter: new Date(Date.now() + 5 * 86_400_000) });
-    variantApp = buildApp(join(temp.dir, 'variant'), {
-      ...baseContext(writePem(temp.dir, 'expiring.pem', expiring.certificatePem)),
-      backendUrl: 'https://backend.internal.example.com/base/',
-      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
-      hostedZoneName: 'example.com',
-      authorizerCacheSeconds: '120',
-      createCloudWatchRole: 'false',
-    });
-    variant = Template.fromStack(variantApp.service);
-  });
-
   it('proxies every other route to the backend behind the authorizer, telling it the key name', () => {
     variant.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'ANY',
@@ -406,5 +407,52 @@ describe('with every option changed', () => {
 
   it('warns at synth about a truststore certificate that expires within 30 days', () => {
     Annotations.fromStack(variantApp.service).hasWarning('/KeygateService/Keygate', Match.stringLikeRegexp('certificate #1 \\(CN=Expiring CA\\) expires in [45] days'));
+  });
+});
+
+describe('compliance', () => {
+  it('cdk-nag AwsSolutionsChecks finds nothing unacknowledged in either stack of either app', () => {
+    for (const app of [built.app, variantApp.app]) expect(() => app.synth({ force: true })).not.toThrow();
+  });
+
+  it('cdk-nag is active: an unacknowledged finding fails synth', () => {
+    const careless = buildApp(join(temp.dir, 'violating'), baseContext(truststorePath));
+    new s3.Bucket(careless.stateful, 'CarelessBucket');
+
+    expect(() => careless.app.synth()).toThrow(/AwsSolutions-S1'/);
+  });
+
+  it('has a real reason for every cdk-nag acknowledgement, and only the reviewed rules', () => {
+    const acknowledged = new Map<string, string>();
+    for (const app of [built.app, variantApp.app]) {
+      for (const construct of app.node.findAll()) {
+        for (const entry of construct.node.metadata) {
+          if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+          for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) acknowledged.set(`${construct.node.path} ${id}`, reason);
+        }
+      }
+    }
+
+    for (const [id, reason] of acknowledged) expect(reason.trim().length, id).toBeGreaterThan(40);
+    // CDK records a bare rule id as `Annotation::<id>`; cdk-nag strips that prefix when it matches.
+    const rules = [...new Set([...acknowledged.keys()].map((key) => key.split(' ')[1]?.replace(/\[.*$/, '').replace(/^\w+::/, '')))].sort();
+    expect(rules).toEqual(['AwsSolutions-APIG2', 'AwsSolutions-APIG3', 'AwsSolutions-COG4', 'AwsSolutions-IAM4', 'AwsSolutions-IAM5', 'AwsSolutions-S1']);
+  });
+
+  it('cfn-lint reports no errors on any synthesized template', () => {
+    const templates = [built, variantApp].flatMap(({ app }) => {
+      const outdir = app.synth().directory;
+      return readdirSync(outdir)
+        .filter((file) => file.endsWith('.template.json'))
+        .map((file) => join(outdir, file));
+    });
+    expect(templates).toHaveLength(4);
+
+    const lint = spawnSync('cfn-lint', ['--format', 'parseable', '--', ...templates], { encoding: 'utf8' });
+
+    expect(lint.error).toBeUndefined();
+    expect(lint.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line))).toEqual([]);
+    // Exit-code bit 2 means errors; warnings (4: CDK's redundant DependsOn) are tolerated.
+    expect(lint.status !== null && (lint.status & 2) === 0, lint.stdout + lint.stderr).toBe(true);
   });
 });
