@@ -1,3 +1,5 @@
+import { isAscii } from 'node:buffer';
+
 /**
  * A strict RFC 8259 JSON parser for token headers and payloads. JSON.parse keeps the last of
  * duplicate members, so two parsers could read different claims from one token; this one
@@ -13,8 +15,28 @@ export class StrictJsonError extends Error {
 }
 
 const MAX_DEPTH = 16;
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+// Character codes. The parser compares codes rather than one-character strings and scans numbers by
+// hand (no sticky regex, no match arrays): token headers and payloads are parsed on every request.
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const DIGIT_0 = 0x30;
+const DIGIT_1 = 0x31;
+const DIGIT_9 = 0x39;
+
+function isDigit(c: number): boolean {
+  return c >= DIGIT_0 && c <= DIGIT_9;
+}
 
 class Parser {
   private pos = 0;
@@ -22,7 +44,7 @@ class Parser {
 
   parseDocument(): JsonObject {
     this.skipWhitespace();
-    if (this.text[this.pos] !== '{') throw new StrictJsonError('not a JSON object');
+    if (this.text.charCodeAt(this.pos) !== OPEN_BRACE) throw new StrictJsonError('not a JSON object');
     const value = this.parseObject(0);
     this.skipWhitespace();
     if (this.pos !== this.text.length) throw new StrictJsonError('unexpected data after the JSON object');
@@ -30,28 +52,30 @@ class Parser {
   }
 
   private skipWhitespace(): void {
-    while (this.pos < this.text.length) {
-      const c = this.text.charCodeAt(this.pos);
-      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return;
-      this.pos++;
+    const text = this.text;
+    let pos = this.pos;
+    while (pos < text.length) {
+      const c = text.charCodeAt(pos);
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
+      pos++;
     }
+    this.pos = pos;
   }
 
   private parseValue(depth: number): JsonValue {
     this.skipWhitespace();
-    const c = this.text[this.pos];
-    switch (c) {
-      case '{':
+    switch (this.text.charCodeAt(this.pos)) {
+      case OPEN_BRACE:
         return this.parseObject(depth + 1);
-      case '[':
+      case OPEN_BRACKET:
         return this.parseArray(depth + 1);
-      case '"':
+      case QUOTE:
         return this.parseString();
-      case 't':
+      case 0x74: // t
         return this.literal('true', true);
-      case 'f':
+      case 0x66: // f
         return this.literal('false', false);
-      case 'n':
+      case 0x6e: // n
         return this.literal('null', null);
       default:
         return this.parseNumber();
@@ -64,34 +88,61 @@ class Parser {
     return value;
   }
 
+  /** The RFC 8259 number grammar -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, longest match from here. */
   private parseNumber(): number {
-    NUMBER.lastIndex = this.pos;
-    const match = NUMBER.exec(this.text);
-    if (!match) throw new StrictJsonError(`invalid value at ${this.pos}`);
-    this.pos += match[0].length;
-    const value = Number(match[0]);
+    const text = this.text;
+    const start = this.pos;
+    let i = start;
+    if (text.charCodeAt(i) === MINUS) i++;
+    const first = text.charCodeAt(i);
+    if (first === DIGIT_0) {
+      i++;
+    } else if (first >= DIGIT_1 && first <= DIGIT_9) {
+      i++;
+      while (isDigit(text.charCodeAt(i))) i++;
+    } else {
+      throw new StrictJsonError(`invalid value at ${start}`);
+    }
+    if (text.charCodeAt(i) === DOT && isDigit(text.charCodeAt(i + 1))) {
+      i += 2;
+      while (isDigit(text.charCodeAt(i))) i++;
+    }
+    const e = text.charCodeAt(i);
+    if (e === 0x65 || e === 0x45) {
+      let j = i + 1;
+      const sign = text.charCodeAt(j);
+      if (sign === PLUS || sign === MINUS) j++;
+      if (isDigit(text.charCodeAt(j))) {
+        j++;
+        while (isDigit(text.charCodeAt(j))) j++;
+        i = j;
+      }
+    }
+    this.pos = i;
+    const value = Number(text.slice(start, i));
     if (!Number.isFinite(value)) throw new StrictJsonError('number out of range');
     return value;
   }
 
   private parseString(): string {
+    const text = this.text;
     this.pos++; // opening quote
     let out = '';
     let chunkStart = this.pos;
     for (;;) {
-      if (this.pos >= this.text.length) throw new StrictJsonError('unterminated string');
-      const c = this.text.charCodeAt(this.pos);
-      if (c === 0x22) {
-        out += this.text.slice(chunkStart, this.pos);
+      if (this.pos >= text.length) throw new StrictJsonError('unterminated string');
+      const c = text.charCodeAt(this.pos);
+      if (c === QUOTE) {
+        out += text.slice(chunkStart, this.pos);
         this.pos++;
         return out;
       }
       if (c < 0x20) throw new StrictJsonError('control character in string');
-      if (c === 0x5c) {
-        out += this.text.slice(chunkStart, this.pos);
-        const e = this.text[this.pos + 1];
+      if (c === BACKSLASH) {
+        out += text.slice(chunkStart, this.pos);
+        const e = text[this.pos + 1];
         if (e === 'u') {
-          const hex = this.text.slice(this.pos + 2, this.pos + 6);
+          const hex = text.slice(this.pos + 2, this.pos + 6);
           if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new StrictJsonError('invalid unicode escape');
           out += String.fromCharCode(parseInt(hex, 16));
           this.pos += 6;
@@ -113,16 +164,16 @@ class Parser {
     this.pos++;
     const items: JsonValue[] = [];
     this.skipWhitespace();
-    if (this.text[this.pos] === ']') {
+    if (this.text.charCodeAt(this.pos) === CLOSE_BRACKET) {
       this.pos++;
       return items;
     }
     for (;;) {
       items.push(this.parseValue(depth));
       this.skipWhitespace();
-      const c = this.text[this.pos++];
-      if (c === ']') return items;
-      if (c !== ',') throw new StrictJsonError('expected , or ] in array');
+      const c = this.text.charCodeAt(this.pos++);
+      if (c === CLOSE_BRACKET) return items;
+      if (c !== COMMA) throw new StrictJsonError('expected , or ] in array');
     }
   }
 
@@ -132,22 +183,23 @@ class Parser {
     // A null-prototype object: "__proto__" is an ordinary member, never the prototype.
     const result: JsonObject = Object.create(null) as JsonObject;
     this.skipWhitespace();
-    if (this.text[this.pos] === '}') {
+    if (this.text.charCodeAt(this.pos) === CLOSE_BRACE) {
       this.pos++;
       return result;
     }
     for (;;) {
       this.skipWhitespace();
-      if (this.text[this.pos] !== '"') throw new StrictJsonError('expected a member name');
+      if (this.text.charCodeAt(this.pos) !== QUOTE) throw new StrictJsonError('expected a member name');
       const key = this.parseString();
-      if (Object.prototype.hasOwnProperty.call(result, key)) throw new StrictJsonError("duplicate member");
+      // No JSON value is undefined, and the object has no prototype: present <=> not undefined.
+      if (result[key] !== undefined) throw new StrictJsonError('duplicate member');
       this.skipWhitespace();
-      if (this.text[this.pos++] !== ':') throw new StrictJsonError('expected : after a member name');
+      if (this.text.charCodeAt(this.pos++) !== COLON) throw new StrictJsonError('expected : after a member name');
       result[key] = this.parseValue(depth);
       this.skipWhitespace();
-      const c = this.text[this.pos++];
-      if (c === '}') return result;
-      if (c !== ',') throw new StrictJsonError('expected , or } in object');
+      const c = this.text.charCodeAt(this.pos++);
+      if (c === CLOSE_BRACE) return result;
+      if (c !== COMMA) throw new StrictJsonError('expected , or } in object');
     }
   }
 }
@@ -162,10 +214,16 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** Decodes UTF-8 bytes (refusing invalid sequences and a byte order mark) and parses an object. */
 export function parseStrictJsonBytes(bytes: Uint8Array): JsonObject {
   let text: string;
-  try {
-    text = UTF8.decode(bytes);
-  } catch {
-    throw new StrictJsonError('not valid UTF-8');
+  if (isAscii(bytes)) {
+    // The common case. ASCII is valid UTF-8 and cannot hold a byte order mark, so latin1 decoding
+    // gives exactly the text the strict UTF-8 decoder would, without its cost.
+    text = (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('latin1');
+  } else {
+    try {
+      text = UTF8.decode(bytes);
+    } catch {
+      throw new StrictJsonError('not valid UTF-8');
+    }
   }
   if (text.charCodeAt(0) === 0xfeff) throw new StrictJsonError('byte order mark');
   return parseStrictJsonObject(text);
