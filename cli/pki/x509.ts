@@ -75,7 +75,8 @@ function validity(options: CertificateOptions): { notBefore: Date; notAfter: Dat
 }
 
 function wrap(certificate: x509.X509Certificate, keys: KeyPairPem): CertifiedKey {
-  return { ...keys, certificate, certificatePem: certificate.toString('pem') };
+  // A trailing newline, so files concatenate into valid PEM bundles.
+  return { ...keys, certificate, certificatePem: `${certificate.toString('pem').trimEnd()}\n` };
 }
 
 /** A self-signed CA certificate (basicConstraints CA, keyCertSign + cRLSign). */

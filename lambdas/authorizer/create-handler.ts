@@ -8,10 +8,14 @@ import { extractBearerToken } from '../core/bearer.js';
 import { readClientCertificate, type ClientCertificateFacts } from '../core/client-certificate.js';
 import type { KeygateConfig } from '../core/config.js';
 import { allowPolicy, denyPolicy } from '../core/policy.js';
-import type { Denial } from '../core/reasons.js';
+import { checkCertificateBinding } from '../core/certificate-binding.js';
+import { deny, type Denial } from '../core/reasons.js';
 import { checkSignature, checkTokenBeforeSignature } from '../core/verify-token.js';
 import { CachingKeyResolver, type KeyCacheOptions } from '../key-store/key-cache.js';
 import type { KeyStore } from '../key-store/key-store.js';
+import type { ReplayGuard } from '../replay/replay-guard.js';
+import { RevocationCache } from '../revocation/revocation-cache.js';
+import type { RevocationStore } from '../revocation/revocation-store.js';
 import { createLogger, createMetrics } from '../shared/observability.js';
 
 export interface AuthorizerDependencies {
@@ -23,6 +27,10 @@ export interface AuthorizerDependencies {
   readonly metrics?: Metrics;
   /** Overrides of the key cache's fixed bounds (tests and benchmarks). */
   readonly cache?: Partial<Pick<KeyCacheOptions, 'unknownNameBudget' | 'maxEntries'>>;
+  /** When given, each accepted token's jti is recorded once and a second use is denied (replayed_token). */
+  readonly replayGuard?: ReplayGuard | undefined;
+  /** When given, client certificates on this list are denied (certificate_revoked). */
+  readonly revocationStore?: Pick<RevocationStore, 'list'> | undefined;
 }
 
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;
@@ -44,6 +52,16 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
   const logger = dependencies.logger ?? createLogger('authorizer');
   const metrics = dependencies.metrics ?? createMetrics();
   const certificates = new Map<string, ClientCertificateFacts | null>();
+  const revocations = dependencies.revocationStore
+    ? new RevocationCache(dependencies.revocationStore, { cacheSeconds: config.revocationCacheSeconds, staleIfErrorSeconds: config.staleIfErrorSeconds, now })
+    : undefined;
+
+  /** A dependency failed: fail closed with AUTHORIZER_FAILURE, counted apart from denials. */
+  function unavailable(what: string, error: unknown, keyName: string): never {
+    logger.error(`${what} unavailable: failing closed`, { keyName, error: (error as Error).name, errorMessage: (error as Error).message });
+    metrics.addMetric(what === 'key store' ? 'KeyStoreFault' : what === 'replay table' ? 'ReplayTableFault' : 'RevocationListFault', MetricUnit.Count, 1);
+    throw new AuthorizerUnavailableError(`the ${what} is unavailable`);
+  }
 
   const resolver = new CachingKeyResolver(keyStore, {
     keyCacheSeconds: config.keyCacheSeconds,
@@ -88,20 +106,41 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     const token = checkTokenBeforeSignature(bearer.token, now() / 1000, config.tokenRules);
     if (!token.ok) return refuse(event, token);
 
+    const certificate = clientCertificateOf(event);
+    if (revocations && certificate) {
+      let revoked: boolean;
+      try {
+        revoked = await revocations.isRevoked(certificate.issuer, certificate.serialNumber);
+      } catch (error) {
+        return unavailable('revocation list', error, token.keyName);
+      }
+      if (revoked) return refuse(event, deny('certificate_revoked', 'the client certificate is on the revocation list'), token.keyName);
+    }
+
     let lookup;
     try {
       lookup = await resolver.resolve(token.keyName);
     } catch (error) {
-      logger.error('key store unavailable: failing closed', { keyName: token.keyName, error: (error as Error).name, errorMessage: (error as Error).message });
-      metrics.addMetric('KeyStoreFault', MetricUnit.Count, 1);
-      throw new AuthorizerUnavailableError('the key store is unavailable');
+      return unavailable('key store', error, token.keyName);
     }
     metrics.addMetric(lookup.source === 'cache' ? 'KeyCacheHit' : lookup.source === 'stale' ? 'KeyCacheStale' : 'KeyCacheMiss', MetricUnit.Count, 1);
 
     const verified = checkSignature(token, lookup.keys);
     if (!verified.ok) return refuse(event, verified, token.keyName);
 
-    const certificate = clientCertificateOf(event);
+    const mismatch = checkCertificateBinding(lookup.binding ?? config.defaultBinding, verified.keyName, verified.payload, certificate);
+    if (mismatch) return refuse(event, mismatch, verified.keyName);
+
+    if (dependencies.replayGuard) {
+      let use: 'first' | 'replayed';
+      try {
+        // Recorded only now, after every other check passed, so a refused token never burns its jti.
+        use = await dependencies.replayGuard.recordFirstUse(verified.keyName, verified.jti, verified.exp + config.tokenRules.clockSkewSeconds);
+      } catch (error) {
+        return unavailable('replay table', error, verified.keyName);
+      }
+      if (use === 'replayed') return refuse(event, deny('replayed_token', 'this jti was already used'), verified.keyName);
+    }
     const context: Record<string, string | number | boolean> = { keyName: verified.keyName, kid: verified.kid, jti: verified.jti, exp: verified.exp };
     if (certificate) {
       context['clientCertSubject'] = certificate.subject;

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { normalizeSerialNumber } from './revocation.js';
 
 /** What keygate needs to know about a client certificate, read from its PEM (not from API Gateway's DN strings). */
 export interface ClientCertificateFacts {
@@ -18,12 +19,11 @@ function rfc2253(name: string): string {
 
 export function readClientCertificate(pem: string): ClientCertificateFacts {
   const certificate = new X509Certificate(pem);
-  const serial = certificate.serialNumber.toLowerCase().replace(/^(?:00)+(?=[0-9a-f]{2})/, '');
   const commonName = /^CN=(.*)$/m.exec(certificate.subject)?.[1];
   return {
     subject: rfc2253(certificate.subject),
     issuer: rfc2253(certificate.issuer),
-    serialNumber: (serial.match(/../g) ?? []).join(':'),
+    serialNumber: normalizeSerialNumber(certificate.serialNumber) ?? certificate.serialNumber.toLowerCase(),
     thumbprintSha256: Buffer.from(certificate.fingerprint256.replace(/:/g, ''), 'hex').toString('base64url'),
     commonName,
   };

@@ -1,4 +1,5 @@
 import { ABSOLUTE_MAX_KEY_BITS, type KeySizeLimits } from './key-material.js';
+import { BINDING_POLICIES, isBindingPolicy, type BindingPolicy } from './certificate-binding.js';
 import type { TokenRules } from './token-rules.js';
 
 /** Configuration shared by the authorizer, registration and the local server (DESIGN.md, "Configuration"). */
@@ -11,6 +12,11 @@ export interface KeygateConfig {
   readonly keySizeLimits: KeySizeLimits;
   readonly recoveryWindowDays: number;
   readonly replayTable: string | undefined;
+  /** Binding given to names registered without one. */
+  readonly defaultBinding: BindingPolicy;
+  /** Secret holding the revoked client certificates; unset turns the check off (deployed). */
+  readonly revocationSecret: string | undefined;
+  readonly revocationCacheSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -47,6 +53,14 @@ export function readConfig(env: Env): KeygateConfig {
   if (replayTable !== undefined && !TABLE_NAME.test(replayTable)) {
     throw new ConfigError(`KEYGATE_REPLAY_TABLE=${JSON.stringify(replayTable)} is not a valid DynamoDB table name`);
   }
+  const defaultBinding = env['KEYGATE_DEFAULT_BINDING'] || 'none';
+  if (!isBindingPolicy(defaultBinding)) {
+    throw new ConfigError(`KEYGATE_DEFAULT_BINDING=${JSON.stringify(defaultBinding)} is invalid: expected one of ${BINDING_POLICIES.join(', ')} (default none)`);
+  }
+  const revocationSecret = env['KEYGATE_REVOCATION_SECRET'] || undefined;
+  if (revocationSecret !== undefined && !SECRET_PREFIX.test(revocationSecret)) {
+    throw new ConfigError(`KEYGATE_REVOCATION_SECRET=${JSON.stringify(revocationSecret)} is invalid: use 1-256 characters of A-Za-z0-9/_+=.@-`);
+  }
   return {
     secretPrefix,
     tokenRules: {
@@ -59,5 +73,8 @@ export function readConfig(env: Env): KeygateConfig {
     keySizeLimits: { minBits, maxBits },
     recoveryWindowDays: integer(env, 'KEYGATE_RECOVERY_WINDOW_DAYS', 7, 7, 30),
     replayTable,
+    defaultBinding,
+    revocationSecret,
+    revocationCacheSeconds: integer(env, 'KEYGATE_REVOCATION_CACHE_SECONDS', 60, 0, 900),
   };
 }

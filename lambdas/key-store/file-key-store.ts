@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { isValidKeyName } from '../core/limits.js';
-import { withKeyAdded, withKeyRemoved } from './key-changes.js';
+import { withKeyAdded, withKeyRemoved, type AddKeyOptions } from './key-changes.js';
 import { KeyStoreError, KeyStoreIntegrityError, type KeyNamePage, type KeyRecord, type KeyStore, type RevokeResult, type StoredKey } from './key-store.js';
 import { parseStoredRecord } from './stored-record.js';
 
@@ -78,12 +78,12 @@ export class FileKeyStore implements KeyStore {
     return entry && !entry.deletionDate ? entry.record : undefined;
   }
 
-  addKey(name: string, key: StoredKey): Promise<{ outcome: 'created' | 'added' | 'already_present'; record: KeyRecord }> {
+  addKey(name: string, key: StoredKey, options: AddKeyOptions = {}): Promise<{ outcome: 'created' | 'added' | 'already_present'; record: KeyRecord }> {
     return this.exclusive(async () => {
       const entries = await this.load();
       const entry = entries.get(name);
       if (entry?.deletionDate) throw new KeyStoreError('name_revoked', `"${name}" is revoked; restore it (POST /keys/${name}/restore) before adding keys`);
-      const change = withKeyAdded(entry?.record, name, key);
+      const change = withKeyAdded(entry?.record, name, key, options);
       if (change.outcome !== 'already_present') {
         entries.set(name, { record: change.record });
         await this.save(entries);

@@ -1,3 +1,4 @@
+import type { BindingPolicy } from '../core/certificate-binding.js';
 import { importStoredJwk, type KeySizeLimits } from '../core/key-material.js';
 import type { VerificationKey } from '../core/verify-token.js';
 import { KeyStoreIntegrityError, KeyStoreUnavailableError, type KeyStore } from './key-store.js';
@@ -29,6 +30,8 @@ export type KeyLookupSource = 'cache' | 'store' | 'stale';
 export interface KeyLookup {
   /** The name's usable keys; undefined for an unknown, revoked or deleted name. */
   readonly keys: readonly VerificationKey[] | undefined;
+  /** The name's certificate binding, as stored (undefined: none was recorded). */
+  readonly binding: BindingPolicy | undefined;
   readonly source: KeyLookupSource;
 }
 
@@ -39,6 +42,7 @@ export class UnknownNameBudgetExceededError extends KeyStoreUnavailableError {
 
 interface CacheEntry {
   readonly keys: readonly VerificationKey[] | undefined;
+  readonly binding: BindingPolicy | undefined;
   readonly expiresAt: number;
   readonly staleUntil: number;
 }
@@ -70,7 +74,7 @@ export class CachingKeyResolver {
 
   resolve(name: string): Promise<KeyLookup> | KeyLookup {
     const entry = this.entries.get(name);
-    if (entry && this.now() < entry.expiresAt) return { keys: entry.keys, source: 'cache' };
+    if (entry && this.now() < entry.expiresAt) return { keys: entry.keys, binding: entry.binding, source: 'cache' };
     const pending = this.inFlight.get(name);
     if (pending) return pending;
     if (!entry) this.spendUnknownNameToken();
@@ -89,22 +93,24 @@ export class CachingKeyResolver {
 
   private async fetch(name: string, previous: CacheEntry | undefined): Promise<KeyLookup> {
     let keys: VerificationKey[] | undefined;
+    let binding: BindingPolicy | undefined;
     try {
       const record = await this.store.getKeys(name);
       keys = record ? this.importKeys(name, record.keys) : undefined;
+      binding = record?.binding;
     } catch (error) {
       if (error instanceof KeyStoreIntegrityError) {
         this.options.onIntegrityError?.(name, error);
         keys = [];
       } else {
-        if (previous?.keys && this.now() < previous.staleUntil) return { keys: previous.keys, source: 'stale' };
+        if (previous?.keys && this.now() < previous.staleUntil) return { keys: previous.keys, binding: previous.binding, source: 'stale' };
         throw error;
       }
     }
     const now = this.now();
     const ttl = (keys ? this.options.keyCacheSeconds : this.options.unknownKeyCacheSeconds) * 1000;
-    this.remember(name, { keys, expiresAt: now + ttl, staleUntil: keys ? now + ttl + this.options.staleIfErrorSeconds * 1000 : 0 });
-    return { keys, source: 'store' };
+    this.remember(name, { keys, binding, expiresAt: now + ttl, staleUntil: keys ? now + ttl + this.options.staleIfErrorSeconds * 1000 : 0 });
+    return { keys, binding, source: 'store' };
   }
 
   private importKeys(name: string, stored: readonly { kid: string; jwk: unknown }[]): VerificationKey[] {

@@ -1,14 +1,29 @@
+import type { BindingPolicy } from '../core/certificate-binding.js';
 import { MAX_KEYS_PER_NAME } from '../core/limits.js';
 import { KeyStoreError, type AddKeyOutcome, type KeyRecord, type StoredKey } from './key-store.js';
 
+export interface AddKeyOptions {
+  /** The binding the caller asks for: it must match the name's when the name exists. */
+  readonly binding?: BindingPolicy | undefined;
+  /** The binding a new name gets when the caller asks for none. */
+  readonly defaultBinding?: BindingPolicy | undefined;
+}
+
 /** The pure part of adding a key, shared by both adapters: idempotent by kid, at most two keys. */
-export function withKeyAdded(current: KeyRecord | undefined, name: string, key: StoredKey): { outcome: AddKeyOutcome; record: KeyRecord } {
-  if (!current) return { outcome: 'created', record: { name, keys: [key] } };
+export function withKeyAdded(current: KeyRecord | undefined, name: string, key: StoredKey, options: AddKeyOptions = {}): { outcome: AddKeyOutcome; record: KeyRecord } {
+  const { binding } = options;
+  if (!current) {
+    const initial = binding ?? options.defaultBinding;
+    return { outcome: 'created', record: initial ? { name, keys: [key], binding: initial } : { name, keys: [key] } };
+  }
+  if (binding !== undefined && binding !== (current.binding ?? 'none')) {
+    throw new KeyStoreError('binding_mismatch', `"${name}" has binding "${current.binding ?? 'none'}"; it is set when the name is created (revoke and register again to change it)`);
+  }
   if (current.keys.some((k) => k.kid === key.kid)) return { outcome: 'already_present', record: current };
   if (current.keys.length >= MAX_KEYS_PER_NAME) {
     throw new KeyStoreError('too_many_keys', `"${name}" already has ${MAX_KEYS_PER_NAME} keys; remove one (DELETE /keys/${name}/{kid}) before adding another`);
   }
-  return { outcome: 'added', record: { name, keys: [...current.keys, key] } };
+  return { outcome: 'added', record: { ...current, keys: [...current.keys, key] } };
 }
 
 /** The pure part of removing a key: the kid must exist and must not be the last one. */
@@ -18,5 +33,5 @@ export function withKeyRemoved(current: KeyRecord | undefined, name: string, kid
   if (current.keys.length === 1) {
     throw new KeyStoreError('last_key', `"${kid}" is the last key of "${name}"; revoke the name instead (DELETE /keys/${name})`);
   }
-  return { name, keys: current.keys.filter((k) => k.kid !== kid) };
+  return { ...current, keys: current.keys.filter((k) => k.kid !== kid) };
 }

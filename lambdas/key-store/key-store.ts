@@ -1,4 +1,6 @@
+import type { BindingPolicy } from '../core/certificate-binding.js';
 import type { RsaPublicJwk } from '../core/key-material.js';
+import type { AddKeyOptions } from './key-changes.js';
 
 /** One registered public key, as stored (DESIGN.md, "Key store"). */
 export interface StoredKey {
@@ -13,6 +15,8 @@ export interface StoredKey {
 export interface KeyRecord {
   readonly name: string;
   readonly keys: readonly StoredKey[];
+  /** How the name's tokens are tied to the client certificate; set when the name is created. */
+  readonly binding?: BindingPolicy | undefined;
 }
 
 export type AddKeyOutcome = 'created' | 'added' | 'already_present';
@@ -39,8 +43,11 @@ export interface RevokeResult {
 export interface KeyStore {
   /** The name's active keys; undefined when the name is unknown, revoked or deleted. Faults throw KeyStoreUnavailableError. */
   getKeys(name: string): Promise<KeyRecord | undefined>;
-  /** Adds a key; idempotent by kid. A third key is refused (too_many_keys); a revoked name is refused (name_revoked). */
-  addKey(name: string, key: StoredKey): Promise<{ outcome: AddKeyOutcome; record: KeyRecord }>;
+  /**
+   * Adds a key; idempotent by kid. A third key is refused (too_many_keys); a revoked name is refused
+   * (name_revoked); a binding other than the name's is refused (binding_mismatch).
+   */
+  addKey(name: string, key: StoredKey, options?: AddKeyOptions): Promise<{ outcome: AddKeyOutcome; record: KeyRecord }>;
   /** Removes one key; the last key cannot be removed this way (last_key). */
   removeKey(name: string, kid: string): Promise<KeyRecord>;
   /** Names with their kids, in name order, `limit` at a time. */
@@ -51,7 +58,7 @@ export interface KeyStore {
   restore(name: string): Promise<KeyRecord>;
 }
 
-export type KeyStoreErrorCode = 'unknown_key_name' | 'unknown_kid' | 'last_key' | 'too_many_keys' | 'name_revoked' | 'not_revoked' | 'conflict' | 'invalid_next_token';
+export type KeyStoreErrorCode = 'unknown_key_name' | 'unknown_kid' | 'last_key' | 'too_many_keys' | 'name_revoked' | 'not_revoked' | 'conflict' | 'invalid_next_token' | 'binding_mismatch';
 
 /** A refusal the caller can act on (maps to a 4xx). */
 export class KeyStoreError extends Error {

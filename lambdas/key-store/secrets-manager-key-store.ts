@@ -9,7 +9,7 @@ import {
   RestoreSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { withKeyAdded, withKeyRemoved } from './key-changes.js';
+import { withKeyAdded, withKeyRemoved, type AddKeyOptions } from './key-changes.js';
 import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, type KeyNamePage, type KeyRecord, type KeyStore, type RevokeResult, type StoredKey } from './key-store.js';
 import { parseStoredRecord, serializeRecord } from './stored-record.js';
 
@@ -89,11 +89,11 @@ export class SecretsManagerKeyStore implements KeyStore {
     return current.state === 'active' ? current.record : undefined;
   }
 
-  async addKey(name: string, key: StoredKey): Promise<{ outcome: 'created' | 'added' | 'already_present'; record: KeyRecord }> {
+  async addKey(name: string, key: StoredKey, options: AddKeyOptions = {}): Promise<{ outcome: 'created' | 'added' | 'already_present'; record: KeyRecord }> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
       const current = await this.read(name);
       if (current.state === 'revoked') throw new KeyStoreError('name_revoked', `"${name}" is revoked; restore it (POST /keys/${name}/restore) before adding keys`);
-      const change = withKeyAdded(current.state === 'active' ? current.record : undefined, name, key);
+      const change = withKeyAdded(current.state === 'active' ? current.record : undefined, name, key, options);
       if (change.outcome === 'already_present') return change;
       const written = current.state === 'active' ? await this.put(name, change.record, current.versionId) : await this.create(name, change.record);
       if (written) return change;

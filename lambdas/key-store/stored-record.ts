@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BINDING_POLICIES } from '../core/certificate-binding.js';
 import { MAX_KEYS_PER_NAME } from '../core/limits.js';
 import { KeyStoreIntegrityError, type KeyRecord } from './key-store.js';
 
@@ -18,6 +19,7 @@ const keyRecordSchema = z
   .object({
     name: z.string(),
     keys: z.array(storedKeySchema).max(MAX_KEYS_PER_NAME),
+    binding: z.enum(BINDING_POLICIES).optional(),
   })
   .strict();
 
@@ -36,5 +38,5 @@ export function parseStoredRecord(text: string, expectedName: string): KeyRecord
 }
 
 export function serializeRecord(record: KeyRecord): string {
-  return JSON.stringify({ name: record.name, keys: record.keys });
+  return JSON.stringify(record.binding ? { name: record.name, keys: record.keys, binding: record.binding } : { name: record.name, keys: record.keys });
 }

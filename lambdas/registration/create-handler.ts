@@ -11,7 +11,9 @@ import { SUBJECT_PREFIX } from '../core/limits.js';
 import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, type KeyRecord, type KeyStore, type StoredKey } from '../key-store/key-store.js';
 import { createLogger, createMetrics } from '../shared/observability.js';
 import { errorResponse, HttpError, jsonResponse } from './http.js';
-import { callerArn, keyNameParameter, kidParameter, listQuery, parseJsonBody, parseQuery, registerKeyBody } from './request.js';
+import { callerArn, keyNameParameter, kidParameter, listQuery, parseJsonBody, parseQuery, registerKeyBody, revokeCertificateBody } from './request.js';
+import { normalizeSerialNumber } from '../core/revocation.js';
+import type { RevocationStore } from '../revocation/revocation-store.js';
 
 export interface RegistrationDependencies {
   readonly keyStore: KeyStore;
@@ -20,14 +22,16 @@ export interface RegistrationDependencies {
   readonly now?: () => Date;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
+  /** Where revoked client certificates are listed; without it the /revocations routes answer 404. */
+  readonly revocationStore?: RevocationStore | undefined;
 }
 
 export type RegistrationHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-type Action = 'add_key' | 'remove_key' | 'revoke_name' | 'restore_name';
+type Action = 'add_key' | 'remove_key' | 'revoke_name' | 'restore_name' | 'revoke_certificate';
 interface RouteResult {
   readonly response: APIGatewayProxyResult;
-  readonly audit?: { readonly action: Action; readonly keyName: string; readonly kid?: string };
+  readonly audit?: { readonly action: Action; readonly keyName?: string; readonly kid?: string; readonly certificate?: { readonly issuer: string; readonly serialNumber: string } };
 }
 type Route = (event: APIGatewayProxyEvent) => Promise<RouteResult>;
 
@@ -40,12 +44,14 @@ const STORE_ERROR_STATUS: Readonly<Record<KeyStoreError['code'], number>> = {
   not_revoked: 409,
   conflict: 409,
   invalid_next_token: 400,
+  binding_mismatch: 409,
 };
 
 function publicView(record: KeyRecord, detailed: boolean) {
   return {
     name: record.name,
     subject: `${SUBJECT_PREFIX}${record.name}`,
+    binding: record.binding ?? 'none',
     keys: record.keys.map((key) =>
       detailed
         ? { kid: key.kid, bits: key.bits, addedAt: key.addedAt, addedBy: key.addedBy, publicKeyPem: createPublicKey({ key: { ...key.jwk }, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString() }
@@ -74,6 +80,11 @@ export function createRegistrationHandler(dependencies: RegistrationDependencies
   const logger = dependencies.logger ?? createLogger('registration');
   const metrics = dependencies.metrics ?? createMetrics();
 
+  function requireRevocationStore(): RevocationStore {
+    if (!dependencies.revocationStore) throw new HttpError(404, 'revocation_disabled', 'client-certificate revocation is not enabled on this deployment');
+    return dependencies.revocationStore;
+  }
+
   const routes: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
     '/keys': {
       GET: async (event) => {
@@ -89,7 +100,7 @@ export function createRegistrationHandler(dependencies: RegistrationDependencies
         const body = parseJsonBody(event, registerKeyBody);
         const parsed = await parsePublicKeyInput(body.publicKey, { limits: config.keySizeLimits, now: now() });
         const key: StoredKey = { kid: parsed.kid, jwk: parsed.jwk, bits: parsed.bits, addedAt: now().toISOString(), addedBy: caller };
-        const { outcome, record } = await keyStore.addKey(name, key);
+        const { outcome, record } = await keyStore.addKey(name, key, { binding: body.binding, defaultBinding: config.defaultBinding });
         const status = outcome === 'created' ? 201 : 200;
         return {
           response: jsonResponse(status, { ...publicView(record, false), outcome, kid: parsed.kid }, outcome === 'created' ? { location: `/keys/${name}` } : {}),
@@ -121,6 +132,24 @@ export function createRegistrationHandler(dependencies: RegistrationDependencies
         return { response: jsonResponse(200, publicView(record, false)), audit: { action: 'remove_key', keyName: name, kid } };
       },
     },
+    '/revocations': {
+      GET: async () => {
+        const entries = await requireRevocationStore().list();
+        return { response: jsonResponse(200, { items: entries }) };
+      },
+      POST: async (event) => {
+        const caller = callerArn(event);
+        const body = parseJsonBody(event, revokeCertificateBody);
+        const serialNumber = normalizeSerialNumber(body.serialNumber);
+        if (!serialNumber) throw new HttpError(400, 'invalid_serial_number', 'serialNumber is hex, e.g. 0a:1b:2c or 0A1B2C');
+        const entry = { issuer: body.issuer, serialNumber, revokedAt: now().toISOString(), revokedBy: caller, reason: body.reason };
+        const { outcome } = await requireRevocationStore().add(entry);
+        return {
+          response: jsonResponse(outcome === 'added' ? 201 : 200, { outcome, issuer: entry.issuer, serialNumber }),
+          audit: { action: 'revoke_certificate', certificate: { issuer: entry.issuer, serialNumber } },
+        };
+      },
+    },
     '/keys/{name}/restore': {
       POST: async (event) => {
         const name = keyNameParameter(event);
@@ -131,7 +160,13 @@ export function createRegistrationHandler(dependencies: RegistrationDependencies
     },
   };
 
-  const AUDIT_METRIC: Readonly<Record<Action, string>> = { add_key: 'KeyAdded', remove_key: 'KeyRemoved', revoke_name: 'NameRevoked', restore_name: 'NameRestored' };
+  const AUDIT_METRIC: Readonly<Record<Action, string>> = {
+    add_key: 'KeyAdded',
+    remove_key: 'KeyRemoved',
+    revoke_name: 'NameRevoked',
+    restore_name: 'NameRestored',
+    revoke_certificate: 'CertificateRevoked',
+  };
   const AUDITED_METHODS = new Set(['PUT', 'DELETE', 'POST']);
 
   function audit(event: APIGatewayProxyEvent, action: string, outcome: string, details: Record<string, unknown>): void {
@@ -148,7 +183,8 @@ export function createRegistrationHandler(dependencies: RegistrationDependencies
     try {
       const result = await route(event);
       if (result.audit) {
-        audit(event, result.audit.action, 'ok', { keyName: result.audit.keyName, kid: result.audit.kid });
+        const { action, ...details } = result.audit;
+        audit(event, action, 'ok', details);
         metrics.addMetric(AUDIT_METRIC[result.audit.action], MetricUnit.Count, 1);
       }
       return result.response;

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { BINDING_POLICIES } from '../core/certificate-binding.js';
 import { MAX_PUBLIC_KEY_INPUT_CHARS } from '../core/key-material.js';
 import { isValidKeyName } from '../core/limits.js';
 import { HttpError } from './http.js';
@@ -10,6 +11,15 @@ const KID = /^[A-Za-z0-9_-]{43}$/;
 export const registerKeyBody = z
   .object({
     publicKey: z.string().min(1).max(MAX_PUBLIC_KEY_INPUT_CHARS),
+    binding: z.enum(BINDING_POLICIES).optional(),
+  })
+  .strict();
+
+export const revokeCertificateBody = z
+  .object({
+    issuer: z.string().min(1).max(1024),
+    serialNumber: z.string().min(1).max(64),
+    reason: z.string().max(256).optional(),
   })
   .strict();
 

@@ -12,6 +12,9 @@ describe('readConfig', () => {
       keySizeLimits: { minBits: 2048, maxBits: 4096 },
       recoveryWindowDays: 7,
       replayTable: undefined,
+      defaultBinding: 'none',
+      revocationSecret: undefined,
+      revocationCacheSeconds: 60,
     });
   });
 
@@ -45,6 +48,9 @@ describe('readConfig', () => {
     ['KEYGATE_RECOVERY_WINDOW_DAYS', '6', /from 7 to 30/],
     ['KEYGATE_SECRET_PREFIX', 'bad:prefix', /KEYGATE_SECRET_PREFIX="bad:prefix" is invalid/],
     ['KEYGATE_REPLAY_TABLE', 'no spaces', /KEYGATE_REPLAY_TABLE/],
+    ['KEYGATE_DEFAULT_BINDING', 'strict', /KEYGATE_DEFAULT_BINDING="strict" is invalid: expected one of none, subject, thumbprint/],
+    ['KEYGATE_REVOCATION_SECRET', 'a:b', /KEYGATE_REVOCATION_SECRET/],
+    ['KEYGATE_REVOCATION_CACHE_SECONDS', '901', /from 0 to 900/],
   ])('refuses %s=%s, naming the variable, the value and the range', (name, value, message) => {
     expect(() => readConfig({ [name]: value })).toThrow(message);
   });

@@ -1,0 +1,122 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
+import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import { revocationKey, type RevokedCertificate } from '../core/revocation.js';
+import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError } from '../key-store/key-store.js';
+import { createSecretsManagerClient, nextVersionToken } from '../key-store/secrets-manager-key-store.js';
+
+/** A Secrets Manager value holds at most 64 KiB; this many entries stay well inside it. */
+export const MAX_REVOKED_CERTIFICATES = 250;
+
+/** The list of client certificates revoked by support staff. */
+export interface RevocationStore {
+  list(): Promise<readonly RevokedCertificate[]>;
+  add(entry: RevokedCertificate): Promise<{ outcome: 'added' | 'already_revoked'; entries: readonly RevokedCertificate[] }>;
+}
+
+const entrySchema = z
+  .object({
+    issuer: z.string().min(1).max(1024),
+    serialNumber: z.string().regex(/^[0-9a-f]{2}(?::[0-9a-f]{2}){0,19}$/),
+    revokedAt: z.string().max(64),
+    revokedBy: z.string().max(2048),
+    reason: z.string().max(256).optional(),
+  })
+  .strict();
+const listSchema = z.object({ entries: z.array(entrySchema).max(MAX_REVOKED_CERTIFICATES) }).strict();
+
+function parseList(text: string): RevokedCertificate[] {
+  try {
+    return listSchema.parse(JSON.parse(text)).entries;
+  } catch {
+    throw new KeyStoreIntegrityError('the revocation list is not in the keygate format');
+  }
+}
+
+function withEntry(entries: readonly RevokedCertificate[], entry: RevokedCertificate): { outcome: 'added' | 'already_revoked'; entries: readonly RevokedCertificate[] } {
+  const key = revocationKey(entry.issuer, entry.serialNumber);
+  if (entries.some((e) => revocationKey(e.issuer, e.serialNumber) === key)) return { outcome: 'already_revoked', entries };
+  if (entries.length >= MAX_REVOKED_CERTIFICATES) {
+    throw new KeyStoreError('conflict', `the revocation list is full (${MAX_REVOKED_CERTIFICATES} certificates); issue new certificates from a new CA and retire the old one`);
+  }
+  return { outcome: 'added', entries: [...entries, entry] };
+}
+
+/** One secret holding the whole list, written with the same compare-and-set as the key store. */
+export class SecretsManagerRevocationStore implements RevocationStore {
+  constructor(
+    private readonly secretName: string,
+    private readonly client: SecretsManagerClient = createSecretsManagerClient(),
+  ) {}
+
+  private async read(): Promise<{ entries: RevokedCertificate[]; versionId: string | undefined }> {
+    try {
+      const result = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretName }));
+      return { entries: parseList(result.SecretString ?? ''), versionId: result.VersionId };
+    } catch (error) {
+      if (error instanceof KeyStoreIntegrityError) throw error;
+      if ((error as { name?: string }).name === 'ResourceNotFoundException') return { entries: [], versionId: undefined };
+      throw new KeyStoreUnavailableError(`Secrets Manager GetSecretValue failed: ${(error as { name?: string }).name ?? 'unknown error'}`, { cause: error });
+    }
+  }
+
+  async list(): Promise<readonly RevokedCertificate[]> {
+    return (await this.read()).entries;
+  }
+
+  async add(entry: RevokedCertificate): Promise<{ outcome: 'added' | 'already_revoked'; entries: readonly RevokedCertificate[] }> {
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      const current = await this.read();
+      const change = withEntry(current.entries, entry);
+      if (change.outcome === 'already_revoked') return change;
+      const value = JSON.stringify({ entries: change.entries });
+      try {
+        if (current.versionId) {
+          await this.client.send(new PutSecretValueCommand({ SecretId: this.secretName, SecretString: value, ClientRequestToken: nextVersionToken(current.versionId) }));
+        } else {
+          await this.client.send(new CreateSecretCommand({ Name: this.secretName, SecretString: value, ClientRequestToken: randomUUID(), Description: 'keygate revoked client certificates' }));
+        }
+        return change;
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'ResourceExistsException') {
+          throw new KeyStoreUnavailableError(`Secrets Manager write failed: ${(error as { name?: string }).name ?? 'unknown error'}`, { cause: error });
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * attempt));
+      }
+    }
+    throw new KeyStoreError('conflict', 'the revocation list is being changed by someone else; try again');
+  }
+}
+
+/** Local mode: a JSON file replaced atomically. */
+export class FileRevocationStore implements RevocationStore {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly path: string) {}
+
+  async list(): Promise<readonly RevokedCertificate[]> {
+    try {
+      return parseList(await readFile(this.path, 'utf8'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
+  add(entry: RevokedCertificate): Promise<{ outcome: 'added' | 'already_revoked'; entries: readonly RevokedCertificate[] }> {
+    const run = this.queue.then(async () => {
+      const change = withEntry(await this.list(), entry);
+      if (change.outcome === 'added') {
+        await mkdir(dirname(this.path), { recursive: true });
+        const temporary = `${this.path}.${randomUUID()}.tmp`;
+        await writeFile(temporary, `${JSON.stringify({ entries: change.entries }, null, 2)}\n`, { mode: 0o600 });
+        await rename(temporary, this.path);
+      }
+      return change;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
