@@ -10,6 +10,7 @@ interface ServeOptions {
   readonly port: number;
   readonly dataDir: string;
   readonly allowRemote?: boolean;
+  readonly replayProtection?: boolean;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -51,6 +52,7 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'port to listen on (0 picks a free one)', integerIn(0, 65535), 8443)
     .option('--data-dir <dir>', 'where the dev CA, certificates and keys.json live', '.keygate')
     .option('--allow-remote', 'allow a non-loopback --host (the dev CA is for testing only)')
+    .option('--replay-protection', 'accept each token (jti) once, as KEYGATE_REPLAY_TABLE does when deployed (also on when that variable is set)')
     .action(serve);
 }
 
@@ -74,6 +76,7 @@ async function serve(options: ServeOptions): Promise<void> {
       port: options.port,
       dataDir: options.dataDir,
       config,
+      replayProtection: Boolean(options.replayProtection) || config.replayTable !== undefined,
       accessLog: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
     });
   } catch (error) {

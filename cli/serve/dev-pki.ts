@@ -18,6 +18,7 @@ export interface DevPkiPaths {
   readonly supportCertificate: string;
   readonly supportKey: string;
   readonly keyStore: string;
+  readonly revokedCertificates: string;
 }
 
 export interface DevPki {
@@ -45,6 +46,7 @@ export function devPkiPaths(dataDir: string): DevPkiPaths {
     supportCertificate: join(dataDir, 'support.pem'),
     supportKey: join(dataDir, 'support.key'),
     keyStore: join(dataDir, 'keys.json'),
+    revokedCertificates: join(dataDir, 'revoked-certificates.json'),
   };
 }
 

@@ -56,6 +56,7 @@ function decodeSegment(segment: string): string | undefined {
 function matchRoute(path: string): Route | undefined {
   const segments = path.split('/').slice(1);
   if (segments.length === 1 && segments[0] === 'whoami') return { resource: '/whoami', pathParameters: null, kind: 'protected', methods: ['GET'] };
+  if (segments.length === 1 && segments[0] === 'revocations') return { resource: '/revocations', pathParameters: null, kind: 'registration', methods: ['GET', 'POST'] };
   if (segments[0] !== 'keys' || segments.some((s) => s === '')) return undefined;
   const decoded = segments.map(decodeSegment);
   if (decoded.some((s) => s === undefined)) return undefined;
@@ -114,7 +115,7 @@ export function createLocalGateway(options: LocalGatewayOptions) {
 
     if (route.kind === 'registration') {
       if (!request.clientCert || request.clientCert.subjectDN !== options.supportSubject) {
-        return json(403, { error: 'forbidden', message: '/keys is allowed only to the support client certificate (locally) or the IAM support role (deployed)' });
+        return json(403, { error: 'forbidden', message: 'this route is allowed only to the support client certificate (locally) or the IAM support role (deployed)' });
       }
       const userArn = `local-client-certificate:${request.clientCert.subjectDN}`;
       log['iamPrincipal'] = userArn;

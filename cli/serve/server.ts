@@ -4,6 +4,8 @@ import { createAuthorizerHandler } from '../../lambdas/authorizer/create-handler
 import type { KeygateConfig } from '../../lambdas/core/config.js';
 import { FileKeyStore } from '../../lambdas/key-store/file-key-store.js';
 import { createRegistrationHandler } from '../../lambdas/registration/create-handler.js';
+import { MemoryReplayGuard } from '../../lambdas/replay/replay-guard.js';
+import { FileRevocationStore } from '../../lambdas/revocation/revocation-store.js';
 import { ensureDevPki, type DevPki } from './dev-pki.js';
 import { createLocalGateway } from './local-gateway.js';
 
@@ -13,6 +15,8 @@ export interface LocalServerOptions {
   readonly dataDir: string;
   readonly config: KeygateConfig;
   readonly accessLog: (line: Record<string, unknown>) => void;
+  /** Each token's jti accepted once (in memory), like KEYGATE_REPLAY_TABLE when deployed. */
+  readonly replayProtection?: boolean;
 }
 
 export interface LocalServer {
@@ -30,9 +34,10 @@ export interface LocalServer {
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const pki = await ensureDevPki(options.dataDir);
   const keyStore = new FileKeyStore(pki.paths.keyStore);
+  const revocationStore = new FileRevocationStore(pki.paths.revokedCertificates);
   const handleRequest = createLocalGateway({
-    authorizer: createAuthorizerHandler({ keyStore, config: options.config }),
-    registration: createRegistrationHandler({ keyStore, config: options.config }),
+    authorizer: createAuthorizerHandler({ keyStore, config: options.config, revocationStore, replayGuard: options.replayProtection ? new MemoryReplayGuard() : undefined }),
+    registration: createRegistrationHandler({ keyStore, config: options.config, revocationStore }),
     supportSubject: pki.supportSubject,
     accessLog: options.accessLog,
   });
