@@ -94,10 +94,9 @@ function requestContext(request: LocalRequest, userArn: string | null) {
   };
 }
 
-export function authorizerEventFor(request: LocalRequest): APIGatewayRequestAuthorizerEvent {
+/** The request fields that REQUEST authorizer events and proxy events share. */
+function requestFields(request: LocalRequest) {
   return {
-    type: 'REQUEST',
-    methodArn: methodArn(request),
     resource: request.resource,
     path: request.path,
     httpMethod: request.method,
@@ -107,21 +106,21 @@ export function authorizerEventFor(request: LocalRequest): APIGatewayRequestAuth
     multiValueQueryStringParameters: null,
     pathParameters: request.pathParameters,
     stageVariables: null,
+  };
+}
+
+export function authorizerEventFor(request: LocalRequest): APIGatewayRequestAuthorizerEvent {
+  return {
+    type: 'REQUEST',
+    methodArn: methodArn(request),
+    ...requestFields(request),
     requestContext: requestContext(request, null),
   } as unknown as APIGatewayRequestAuthorizerEvent;
 }
 
 export function proxyEventFor(request: LocalRequest, options: { authorizer?: Record<string, unknown>; userArn?: string | null }): APIGatewayProxyEvent {
   return {
-    resource: request.resource,
-    path: request.path,
-    httpMethod: request.method,
-    headers: request.headers,
-    multiValueHeaders: request.multiValueHeaders,
-    queryStringParameters: request.query,
-    multiValueQueryStringParameters: null,
-    pathParameters: request.pathParameters,
-    stageVariables: null,
+    ...requestFields(request),
     body: request.body,
     isBase64Encoded: false,
     requestContext: { ...requestContext(request, options.userArn ?? null), authorizer: options.authorizer ?? null },
