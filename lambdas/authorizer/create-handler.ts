@@ -42,6 +42,9 @@ export class AuthorizerUnavailableError extends Error {
 
 const CERTIFICATE_CACHE_SIZE = 256;
 
+/** Faults of each dependency are counted apart from denials (and from each other). */
+const FAULT_METRICS = { 'key store': 'KeyStoreFault', 'replay table': 'ReplayTableFault', 'revocation list': 'RevocationListFault' } as const;
+
 /**
  * The REQUEST authorizer, built around a key store. The deployed handler passes the Secrets Manager
  * store; the local server passes the file store.
@@ -57,10 +60,10 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     : undefined;
 
   /** A dependency failed: fail closed with AUTHORIZER_FAILURE, counted apart from denials. */
-  function unavailable(what: string, error: unknown, keyName: string): never {
-    logger.error(`${what} unavailable: failing closed`, { keyName, error: (error as Error).name, errorMessage: (error as Error).message });
-    metrics.addMetric(what === 'key store' ? 'KeyStoreFault' : what === 'replay table' ? 'ReplayTableFault' : 'RevocationListFault', MetricUnit.Count, 1);
-    throw new AuthorizerUnavailableError(`the ${what} is unavailable`);
+  function unavailable(dependency: keyof typeof FAULT_METRICS, error: unknown, keyName: string): never {
+    logger.error(`${dependency} unavailable: failing closed`, { keyName, error: (error as Error).name, errorMessage: (error as Error).message });
+    metrics.addMetric(FAULT_METRICS[dependency], MetricUnit.Count, 1);
+    throw new AuthorizerUnavailableError(`the ${dependency} is unavailable`);
   }
 
   const resolver = new CachingKeyResolver(keyStore, {
