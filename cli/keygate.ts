@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerCa } from './commands/ca.js';
+import { registerCerts } from './commands/certs.js';
 import { registerExplain } from './commands/explain.js';
 import { registerKeygen } from './commands/keygen.js';
 import { registerKeys } from './commands/keys.js';
@@ -20,6 +21,7 @@ registerKeygen(program);
 registerToken(program);
 registerExplain(program);
 registerCa(program);
+registerCerts(program);
 registerTruststore(program);
 
 /** Commander has already printed its own usage errors; everything else gets one line, never a stack trace. */

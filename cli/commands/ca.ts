@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { apiConnection, shellQuote, withConnectionOptions, type ConnectionFlagValues, type ConnectionSpec } from '../api-connection.js';
 import { ensureDirectory, readInputFile, refuseOverwrite, writeFileAtomic } from '../files.js';
 import { integerIn, rsaBits } from '../options.js';
-import { caPaths, checkCsr, createCa, loadCa, saveCa, signClientCertificate } from '../pki/ca-store.js';
+import { caPaths, checkCsr, createCa, loadCa, revokeInIndex, saveCa, signClientCertificate } from '../pki/ca-store.js';
+import { postRevocation, revocationReason, serialNumber } from './certs.js';
 import { withProgress } from '../progress.js';
 
 interface InitOptions {
@@ -20,6 +22,15 @@ interface SignOptions {
   readonly out?: string;
   readonly force?: boolean;
 }
+
+interface RevokeOptions extends ConnectionFlagValues {
+  readonly ca: string;
+  readonly serial: string;
+  readonly reason?: string;
+}
+
+/** `--ca` is the CA directory here, so the TLS files are the `--tls-*` options; without `--endpoint` nothing is sent. */
+const REVOKE_CONNECTION: ConnectionSpec = { endpoint: 'optional', shortTlsFlags: false };
 
 function commonName(value: string): string {
   if (value.trim().length === 0 || value.length > 64) throw new InvalidArgumentError('a CA name is 1-64 characters.');
@@ -46,6 +57,44 @@ export function registerCa(program: Command): void {
     .option('--out <file>', 'write the certificate here instead of stdout')
     .option('--force', 'replace an existing --out file')
     .action(sign);
+
+  withConnectionOptions(
+    ca
+      .command('revoke')
+      .description("mark a certificate this CA issued as revoked in index.json and, with --endpoint, add it to the API's revocation list (the one keygate certs revoke feeds)")
+      .requiredOption('--ca <dir>', 'the CA directory made by keygate ca init (only ca.pem and index.json are read; the CA key is not needed)')
+      .requiredOption('--serial <hex>', 'the serial number of the certificate, as keygate ca sign printed it (hex, colons optional)', serialNumber)
+      .option('--reason <text>', 'why, for the index and the audit trail', revocationReason),
+    REVOKE_CONNECTION,
+  )
+    .addHelpText('after', '\nWithout --endpoint, prints the keygate certs revoke command that adds it to the API. Connect with --tls-cert, --tls-key and --tls-ca.')
+    .action(revoke);
+}
+
+async function revoke(options: RevokeOptions): Promise<void> {
+  const connection = apiConnection(options, REVOKE_CONNECTION);
+  const revoked = await revokeInIndex(options.ca, options.serial, { reason: options.reason, now: new Date() });
+  const { issuer, serialNumber: serial, entry } = revoked;
+  process.stderr.write(
+    revoked.alreadyRevoked
+      ? `keygate: ${entry.subject} (serial ${serial}) was already marked revoked in ${caPaths(options.ca).index} at ${entry.revokedAt ?? '?'}\n`
+      : `keygate: marked ${entry.subject} (serial ${serial}) revoked in ${caPaths(options.ca).index}\n`,
+  );
+  if (connection) {
+    // Sent even when the index already had it, so a run that failed to reach the API can simply be repeated.
+    const result = await postRevocation(connection, { issuer, serialNumber: serial, reason: options.reason });
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
+  const command = ['keygate certs revoke --issuer', shellQuote(issuer), '--serial', serial, ...(options.reason !== undefined ? ['--reason', shellQuote(options.reason)] : []), '--endpoint URL --tls-cert FILE --tls-key FILE'];
+  process.stdout.write(
+    [
+      'The API does not know yet: API Gateway does not check revocation; the authorizer checks its own list. Add it there with:',
+      `  ${command.join(' ')}`,
+      '(or run this command again with --endpoint and the connection options)',
+      '',
+    ].join('\n'),
+  );
 }
 
 async function init(options: InitOptions): Promise<void> {

@@ -1,3 +1,5 @@
+import { checkCertificateBinding, type BindingPolicy } from '../../lambdas/core/certificate-binding.js';
+import type { ClientCertificateFacts } from '../../lambdas/core/client-certificate.js';
 import { decodeCompactJws } from '../../lambdas/core/compact-jws.js';
 import { KEY_NAME_PATTERN, MAX_JTI_LENGTH, MAX_KID_LENGTH, MAX_TOKEN_BYTES, SUBJECT_PREFIX, TOKEN_ALGORITHM } from '../../lambdas/core/limits.js';
 import type { InternalReason, PublicReason } from '../../lambdas/core/reasons.js';
@@ -31,6 +33,32 @@ export interface TimeClaim {
   readonly relative: string;
 }
 
+/** One way of tying the token to a client certificate, checked against the certificate given. */
+export interface BindingCheck {
+  readonly policy: Exclude<BindingPolicy, 'none'>;
+  /** What the policy requires. */
+  readonly rule: string;
+  readonly matches: boolean;
+  readonly detail: string;
+}
+
+export interface CertificateExplanation {
+  readonly subject: string;
+  readonly issuer: string;
+  readonly serialNumber: string;
+  readonly thumbprintSha256: string;
+  /** The name's policy as given with --binding; undefined when unknown (it lives in the key store, not in the token). */
+  readonly binding: BindingPolicy | undefined;
+  readonly checks: readonly BindingCheck[];
+}
+
+/** Checks the authorizer makes against state explain cannot see: a deny the token alone does not predict. */
+export const SERVER_SIDE_CHECKS: readonly { readonly reason: InternalReason; readonly detail: string }[] = [
+  { reason: 'certificate_revoked', detail: 'the client certificate is on the revocation list (keygate certs list)' },
+  { reason: 'client_certificate_mismatch', detail: "the name's binding policy (subject or thumbprint) and the connection's certificate; check with --cert FILE --binding POLICY" },
+  { reason: 'replayed_token', detail: 'with replay protection on, each jti is accepted once: a retry needs a new token' },
+];
+
 export interface Explanation {
   readonly nowSeconds: number;
   readonly tokenRules: TokenRules;
@@ -38,6 +66,8 @@ export interface Explanation {
   readonly claims: JsonObject | undefined;
   readonly times: Readonly<Partial<Record<'iat' | 'exp' | 'nbf', TimeClaim>>>;
   readonly rules: readonly RuleResult[];
+  /** Present when a client certificate was given. */
+  readonly certificate?: CertificateExplanation;
   readonly verdict: Verdict;
 }
 
@@ -46,6 +76,10 @@ export interface ExplainOptions {
   readonly tokenRules: TokenRules;
   /** When given, the signature is checked as if this were the name's only active key. */
   readonly key?: VerificationKey;
+  /** The client certificate the token is sent with: its binding to the token is checked. */
+  readonly certificate?: ClientCertificateFacts;
+  /** The name's binding policy; with a certificate, it decides the verdict as in the authorizer. */
+  readonly binding?: BindingPolicy;
 }
 
 type Outcome = { readonly status: RuleStatus; readonly detail: string; readonly reason?: InternalReason };
@@ -241,18 +275,58 @@ export function explainToken(token: string, options: ExplainOptions): Explanatio
     claims: decoded.ok ? decoded.payload : undefined,
     times: decoded.ok ? timesOf(decoded.payload, now) : {},
     rules,
+    ...(options.certificate ? { certificate: certificateOf(options.certificate, decoded.ok ? decoded.payload : undefined, options.binding) } : {}),
     verdict: verdictOf(token, now, options),
   };
 }
 
-/** Exactly the authorizer's order: checkTokenBeforeSignature, then checkSignature against the name's keys. */
+function certificateOf(certificate: ClientCertificateFacts, claims: JsonObject | undefined, binding: BindingPolicy | undefined): CertificateExplanation {
+  const checks: BindingCheck[] = [];
+  const cnf = claims?.['cnf'];
+  const thumbprint = typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? cnf['x5t#S256'] : undefined;
+  checks.push({
+    policy: 'thumbprint',
+    rule: "cnf x5t#S256 is the certificate's SHA-256 thumbprint",
+    matches: thumbprint === certificate.thumbprintSha256,
+    detail:
+      claims === undefined
+        ? 'the token could not be decoded'
+        : thumbprint === undefined
+          ? 'the token has no cnf x5t#S256 claim (keygate token --cert FILE adds it)'
+          : thumbprint === certificate.thumbprintSha256
+            ? `both are ${certificate.thumbprintSha256}`
+            : `the token has ${show(thumbprint)}, the certificate is ${certificate.thumbprintSha256}`,
+  });
+  const sub = claims?.['sub'];
+  const keyName = typeof sub === 'string' && sub.startsWith(SUBJECT_PREFIX) ? sub.slice(SUBJECT_PREFIX.length) : undefined;
+  checks.push({
+    policy: 'subject',
+    rule: 'the certificate CN is the key name',
+    matches: keyName !== undefined && certificate.commonName === keyName,
+    detail: `CN ${certificate.commonName === undefined ? 'absent' : show(certificate.commonName)}, key name ${keyName === undefined ? 'unknown (no valid sub)' : show(keyName)}`,
+  });
+  return { subject: certificate.subject, issuer: certificate.issuer, serialNumber: certificate.serialNumber, thumbprintSha256: certificate.thumbprintSha256, binding, checks };
+}
+
+/**
+ * The authorizer's order, for what explain can see: checkTokenBeforeSignature, checkSignature against
+ * the name's keys, then the certificate binding when the policy is given. Revocation (before the key
+ * look-up) and replay (last) depend on server state and are not part of this verdict.
+ */
 function verdictOf(token: string, now: number, options: ExplainOptions): Verdict {
   const checked = checkTokenBeforeSignature(token, now, options.tokenRules);
   if (!checked.ok) return { decision: 'deny', reason: checked.reason, publicReason: checked.publicReason, detail: checked.detail };
-  if (!options.key) return { decision: 'unverified' };
-  const verified = checkSignature(checked, [options.key]);
-  if (!verified.ok) return { decision: 'deny', reason: verified.reason, publicReason: verified.publicReason, detail: verified.detail };
-  return { decision: 'allow', kid: verified.kid };
+  let kid: string | undefined;
+  if (options.key) {
+    const verified = checkSignature(checked, [options.key]);
+    if (!verified.ok) return { decision: 'deny', reason: verified.reason, publicReason: verified.publicReason, detail: verified.detail };
+    kid = verified.kid;
+  }
+  if (options.binding !== undefined) {
+    const denial = checkCertificateBinding(options.binding, checked.keyName, checked.payload, options.certificate);
+    if (denial) return { decision: 'deny', reason: denial.reason, publicReason: denial.publicReason, detail: denial.detail };
+  }
+  return kid === undefined ? { decision: 'unverified' } : { decision: 'allow', kid };
 }
 
 function timesOf(claims: JsonObject, now: number): Explanation['times'] {

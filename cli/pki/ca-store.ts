@@ -1,7 +1,9 @@
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readClientCertificate, type ClientCertificateFacts } from '../../lambdas/core/client-certificate.js';
 import { isValidKeyName } from '../../lambdas/core/limits.js';
+import { normalizeSerialNumber } from '../../lambdas/core/revocation.js';
 import { CliError } from '../errors.js';
 import { exists, readInputFile, writeFileAtomic } from '../files.js';
 import { createSelfSignedCa, distinguishedName, issueCertificate, x509, type CertifiedKey } from './x509.js';
@@ -16,6 +18,9 @@ export interface IssuedCertificate {
   readonly notAfter: string;
   readonly issuedAt: string;
   readonly sha256Fingerprint: string;
+  /** Set by `keygate ca revoke`. */
+  readonly revokedAt?: string;
+  readonly revocationReason?: string;
 }
 
 interface CaIndex {
@@ -183,4 +188,56 @@ async function readIndex(path: string): Promise<CaIndex> {
 
 async function writeIndex(path: string, index: CaIndex): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(index, null, 2)}\n`, 0o644);
+}
+
+/** Reads a file holding exactly one PEM certificate (a private key next to it is ignored, never printed). */
+export async function readCertificateFile(path: string, what: string): Promise<ClientCertificateFacts & { readonly notBefore: Date; readonly notAfter: Date }> {
+  const pem = await readInputFile(path, what);
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length !== 1) {
+    throw new CliError(blocks.length === 0 ? `${what} ${path} is not a PEM certificate (expected -----BEGIN CERTIFICATE-----)` : `${what} ${path} holds ${blocks.length} certificates; give the one client certificate`);
+  }
+  try {
+    const certificate = new X509Certificate(blocks[0] as string);
+    return { ...readClientCertificate(blocks[0] as string), notBefore: new Date(certificate.validFrom), notAfter: new Date(certificate.validTo) };
+  } catch {
+    throw new CliError(`${what} ${path} is not a readable X.509 certificate`);
+  }
+}
+
+export interface IndexRevocation {
+  /** RFC 2253 issuer of the certificate (the CA's subject), as the authorizer compares it. */
+  readonly issuer: string;
+  /** Lowercase colon-separated hex, as the revocation list stores it. */
+  readonly serialNumber: string;
+  readonly entry: IssuedCertificate;
+  readonly alreadyRevoked: boolean;
+}
+
+/**
+ * Marks a certificate this CA issued as revoked in index.json. Needs only ca.pem and the index, not
+ * the CA key. A serial the index does not list is refused; revoking twice keeps the first time.
+ */
+export async function revokeInIndex(dir: string, serialText: string, options: { readonly reason?: string | undefined; readonly now: Date }): Promise<IndexRevocation> {
+  const paths = caPaths(dir);
+  if (!(await exists(paths.certificate))) throw new CliError(`${dir} is not a keygate CA directory: ${CA_FILES.certificate} is missing`);
+  let issuer: string;
+  try {
+    issuer = readClientCertificate(await readInputFile(paths.certificate, 'CA certificate')).subject;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`${paths.certificate} is not a PEM certificate`);
+  }
+  const serialNumber = normalizeSerialNumber(serialText);
+  if (!serialNumber) throw new CliError(`${JSON.stringify(serialText.slice(0, 80))} is not a serial number (hex, e.g. 0a:1b:2c or 0A1B2C)`);
+  const index = await readIndex(paths.index);
+  const position = index.certificates.findIndex((c) => normalizeSerialNumber(c.serialNumber) === serialNumber);
+  const found = index.certificates[position];
+  if (!found) throw new CliError(`${paths.index} lists no certificate with serial ${serialNumber}; this CA did not issue it (or the index was replaced)`);
+  if (found.revokedAt !== undefined) return { issuer, serialNumber, entry: found, alreadyRevoked: true };
+  const entry: IssuedCertificate = { ...found, revokedAt: options.now.toISOString(), ...(options.reason !== undefined ? { revocationReason: options.reason } : {}) };
+  const certificates = [...index.certificates];
+  certificates[position] = entry;
+  await writeIndex(paths.index, { version: 1, certificates });
+  return { issuer, serialNumber, entry, alreadyRevoked: false };
 }

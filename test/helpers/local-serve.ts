@@ -12,10 +12,13 @@ export interface Running {
   readonly cwd: string;
 }
 
-/** `keygate serve --port 0` started as a user would, in a fresh working directory (data in ./.keygate). */
-export async function startServe(env: Record<string, string> = {}): Promise<Running> {
+/**
+ * `keygate serve --port 0` started as a user would, in a fresh working directory (data in
+ * ./.keygate); `args` are extra flags such as `--replay-protection`.
+ */
+export async function startServe(env: Record<string, string> = {}, args: readonly string[] = []): Promise<Running> {
   const cwd = await mkdtemp(join(tmpdir(), 'keygate-e2e-'));
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
