@@ -18,7 +18,7 @@ const onlyArg = process.argv.find((a) => a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : undefined;
 const wanted = (group: string) => !only || only.has(group);
 
-const measure: MeasureOptions = quick ? { rounds: 2, timeMs: 10 } : { rounds: 15, timeMs: 150 };
+const measure: MeasureOptions = quick ? { rounds: 2, timeMs: 10 } : { rounds: 61, timeMs: 25 };
 const coldRuns = quick ? 2 : 21;
 
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);

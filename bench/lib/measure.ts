@@ -22,9 +22,9 @@ export function median(values: readonly number[]): number {
 
 /**
  * Medians in microseconds per call. Contenders are interleaved: each round is a short tinybench
- * run of all of them in a rotated (and, every other round, reversed) order, so drift in CPU
- * frequency or load on a shared machine hits all of them alike. The result is the median over
- * rounds of each round's median latency.
+ * run of all of them in a rotated (and, every other round, reversed) order, and there are many
+ * short rounds, so drift in CPU frequency or bursts of load on a shared machine hit all of them
+ * alike. The result is the median over rounds of each round's median latency.
  */
 export async function measureInterleaved(contenders: readonly Contender[], options: MeasureOptions): Promise<Map<string, number>> {
   const perRound = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
@@ -35,8 +35,9 @@ export async function measureInterleaved(contenders: readonly Contender[], optio
       time: options.timeMs,
       iterations: 16,
       warmup: true,
-      warmupTime: round === 0 ? Math.max(50, options.timeMs) : Math.max(10, options.timeMs / 5),
-      warmupIterations: 8,
+      // The first round warms every contender up to optimized code; later rounds only re-warm caches.
+      warmupTime: round === 0 ? Math.max(200, options.timeMs) : Math.max(2, options.timeMs / 10),
+      warmupIterations: round === 0 ? 64 : 4,
       timestampProvider: 'hrtimeNow',
       throws: true,
     });
