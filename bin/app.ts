@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { BINDING_POLICIES, isBindingPolicy, type BindingPolicy } from '../lambdas/core/certificate-binding.js';
 import { KeygateApiError } from '../lib/keygate-api.js';
 import { KeygateStack } from '../lib/keygate-stack.js';
 import { KeygateStatefulStack } from '../lib/keygate-stateful-stack.js';
@@ -24,6 +25,12 @@ export interface KeygateContext {
   readonly supportPrincipalArns: readonly string[];
   readonly authorizerCacheSeconds: number;
   readonly createCloudWatchRole: boolean;
+  /** Each token's `jti` accepted once (a DynamoDB table in the stateful stack). */
+  readonly replayProtection: boolean;
+  /** Support staff can revoke client certificates (`/revocations`); the authorizer denies them. */
+  readonly certificateRevocation: boolean;
+  /** Binding given to names registered without one. */
+  readonly defaultBinding: BindingPolicy;
   readonly account: string;
   readonly region: string;
 }
@@ -98,8 +105,19 @@ export function readKeygateContext(app: App, env: Env = process.env): KeygateCon
     fail('authorizerCacheSeconds', `is ${JSON.stringify(cacheText)}`, `pass a whole number of seconds from 0 to ${MAX_AUTHORIZER_CACHE_SECONDS} (0, the default, disables the cache)`);
   }
 
-  const cloudWatchRoleText = text('createCloudWatchRole') ?? 'true';
-  if (cloudWatchRoleText !== 'true' && cloudWatchRoleText !== 'false') fail('createCloudWatchRole', `is ${JSON.stringify(cloudWatchRoleText)}`, 'pass true or false');
+  const flag = (key: string, fallback: boolean): boolean => {
+    const value = text(key) ?? String(fallback);
+    if (value !== 'true' && value !== 'false') fail(key, `is ${JSON.stringify(value)}`, 'pass true or false');
+    return value === 'true';
+  };
+  const createCloudWatchRole = flag('createCloudWatchRole', true);
+  const replayProtection = flag('replayProtection', false);
+  const certificateRevocation = flag('certificateRevocation', false);
+  if (replayProtection && authorizerCacheSeconds > 0) {
+    fail('authorizerCacheSeconds', `is ${authorizerCacheSeconds} but replayProtection is on`, 'a cached Allow would skip the replay check; pass -c authorizerCacheSeconds=0 or leave out replayProtection');
+  }
+  const defaultBinding = text('defaultBinding') ?? 'none';
+  if (!isBindingPolicy(defaultBinding)) fail('defaultBinding', `is ${JSON.stringify(defaultBinding)}`, `pass one of ${BINDING_POLICIES.join(', ')} (default none)`);
 
   // The certificate fixes the region (a regional domain needs its certificate in the same region),
   // so CDK_DEFAULT_REGION, which the CLI sets to us-east-1 when nothing is configured, is not used.
@@ -124,7 +142,10 @@ export function readKeygateContext(app: App, env: Env = process.env): KeygateCon
     backendUrl,
     supportPrincipalArns,
     authorizerCacheSeconds,
-    createCloudWatchRole: cloudWatchRoleText === 'true',
+    createCloudWatchRole,
+    replayProtection,
+    certificateRevocation,
+    defaultBinding,
     account,
     region,
   };
@@ -141,7 +162,8 @@ export function buildKeygateApp(app: App, env: Env = process.env): KeygateStacks
   const stackEnv = { account: context.account, region: context.region };
   const stateful = new KeygateStatefulStack(app, 'KeygateStateful', {
     env: stackEnv,
-    description: 'keygate: data that outlives the API (truststore bucket)',
+    description: `keygate: data that outlives the API (truststore bucket${context.replayProtection ? ', replay table' : ''})`,
+    replayProtection: context.replayProtection,
   });
   const service = new KeygateStack(app, 'KeygateService', {
     env: stackEnv,
@@ -156,6 +178,9 @@ export function buildKeygateApp(app: App, env: Env = process.env): KeygateStacks
     supportPrincipalArns: context.supportPrincipalArns,
     authorizerCacheTtl: Duration.seconds(context.authorizerCacheSeconds),
     createCloudWatchRole: context.createCloudWatchRole,
+    replayTable: stateful.replayTable,
+    certificateRevocation: context.certificateRevocation ? {} : undefined,
+    defaultBinding: context.defaultBinding,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { stateful, service };

@@ -5,6 +5,7 @@ import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Token, Validati
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -13,6 +14,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { BINDING_POLICIES, isBindingPolicy, type BindingPolicy } from '../lambdas/core/certificate-binding.js';
 import { readConfig, type KeygateConfig } from '../lambdas/core/config.js';
 import { KeygateFunction, type PowertoolsLogLevel } from './keygate-function.js';
 import { acknowledgeWildcardResource } from './nag.js';
@@ -38,6 +40,18 @@ export interface KeygateSettings {
   readonly maxKeyBits?: number;
   /** 7 to 30. @default 7 */
   readonly recoveryWindowDays?: number;
+}
+
+/** The client-certificate revocation list (API Gateway itself never checks revocation). */
+export interface KeygateRevocationOptions {
+  /**
+   * Name of the Secrets Manager secret holding the list; created by the first `POST /revocations`.
+   * It must lie outside `secretPrefix`, or it would be read and listed as a key name.
+   * @default - `revoked-certificates` in the namespace of `secretPrefix`: `keygate/revoked-certificates` for `keygate/keys/`
+   */
+  readonly secretName?: string;
+  /** 0 to 900: how long an authorizer container reuses the list before reading it again. @default 60 */
+  readonly cacheSeconds?: number;
 }
 
 export interface KeygateThrottling {
@@ -81,6 +95,16 @@ export interface KeygateApiProps {
   readonly createCloudWatchRole?: boolean;
   /** @default - DESIGN.md defaults */
   readonly settings?: KeygateSettings;
+  /**
+   * Replay protection: the table (see `KeygateStatefulStack`) in which the authorizer records each
+   * accepted token's `jti` once; a second use is denied. Needs `authorizerCacheTtl` 0, since a
+   * cached Allow would skip the check. @default - off
+   */
+  readonly replayTable?: dynamodb.ITable;
+  /** Deny client certificates that support staff revoked (`/revocations`). @default - off */
+  readonly certificateRevocation?: KeygateRevocationOptions;
+  /** Certificate binding given to names registered without one. @default 'none' */
+  readonly defaultBinding?: BindingPolicy;
 }
 
 /** A prop value the construct cannot use; the message names the prop and the value. */
@@ -91,6 +115,16 @@ export class KeygateApiError extends Error {
 const DNS_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 const MAX_AUTHORIZER_CACHE_SECONDS = 300;
+
+/**
+ * `revoked-certificates` next to the key prefix's last segment: `keygate/keys/` gives
+ * `keygate/revoked-certificates`; a prefix without a namespace gives `keygate-revoked-certificates`.
+ */
+export function defaultRevocationSecretName(secretPrefix: string): string {
+  const trimmed = secretPrefix.replace(/\/+$/, '');
+  const slash = trimmed.lastIndexOf('/');
+  return slash >= 0 ? `${trimmed.slice(0, slash + 1)}revoked-certificates` : 'keygate-revoked-certificates';
+}
 
 function lambdaEntry(relative: string): string {
   return fileURLToPath(new URL(`../lambdas/${relative}`, import.meta.url));
@@ -111,10 +145,22 @@ function settingsEnvironment(settings: KeygateSettings): Record<string, string |
   };
 }
 
-function validatedSettings(settings: KeygateSettings): KeygateConfig {
+function validatedSettings(props: KeygateApiProps): KeygateConfig {
+  const settings = props.settings ?? {};
+  if (props.defaultBinding !== undefined && !isBindingPolicy(props.defaultBinding)) {
+    throw new KeygateApiError(`KeygateApi: defaultBinding ${JSON.stringify(props.defaultBinding)} is invalid: use one of ${BINDING_POLICIES.join(', ')}`);
+  }
+  const revocation = props.certificateRevocation;
+  const revocationSecret = revocation ? (revocation.secretName ?? defaultRevocationSecretName(settings.secretPrefix || 'keygate/keys/')) : undefined;
   try {
     // The functions' own validation, run at synth, so a bad value never reaches a cold start.
-    return readConfig(settingsEnvironment(settings));
+    // The replay table's name is a CloudFormation reference here, so it is not checked.
+    return readConfig({
+      ...settingsEnvironment(settings),
+      KEYGATE_DEFAULT_BINDING: props.defaultBinding,
+      KEYGATE_REVOCATION_SECRET: revocationSecret !== undefined && !Token.isUnresolved(revocationSecret) ? revocationSecret : undefined,
+      KEYGATE_REVOCATION_CACHE_SECONDS: revocation?.cacheSeconds === undefined ? undefined : String(revocation.cacheSeconds),
+    });
   } catch (error) {
     throw new KeygateApiError(`KeygateApi: invalid settings: ${(error as Error).message}`);
   }
@@ -134,6 +180,15 @@ function validateProps(props: KeygateApiProps, config: KeygateConfig): void {
   if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_AUTHORIZER_CACHE_SECONDS || (ttl > 0 && ttl >= config.tokenRules.maxLifetimeSeconds))) {
     throw new KeygateApiError(
       `KeygateApi: authorizerCacheTtl ${ttl}s is invalid: use 0 to ${MAX_AUTHORIZER_CACHE_SECONDS} seconds, below the maximum token lifetime (${config.tokenRules.maxLifetimeSeconds}s)`,
+    );
+  }
+  if (props.replayTable && ttl !== undefined && ttl > 0) {
+    throw new KeygateApiError(`KeygateApi: authorizerCacheTtl ${ttl}s cannot be used with replayTable: a cached Allow would skip the replay check; set it to 0 or leave out replayTable`);
+  }
+  const revocationSecret = config.revocationSecret;
+  if (revocationSecret !== undefined && revocationSecret.startsWith(config.secretPrefix)) {
+    throw new KeygateApiError(
+      `KeygateApi: certificateRevocation.secretName ${JSON.stringify(revocationSecret)} is inside the key prefix ${config.secretPrefix}: it would be listed and read as a key name; set a name outside the prefix${defaultRevocationSecretName(config.secretPrefix).startsWith(config.secretPrefix) ? '' : `, such as ${defaultRevocationSecretName(config.secretPrefix)}`}`,
     );
   }
   if (props.stageName !== undefined && !STAGE_NAME.test(props.stageName)) {
@@ -193,7 +248,8 @@ const JSON_TYPE = 'application/json';
 /**
  * The keygate API: a regional REST API reachable only through a custom domain with mutual TLS,
  * a REQUEST authorizer for bearer tokens on every route but `/keys…`, and the IAM-signed
- * registration routes `/keys…` for the support role.
+ * registration routes `/keys…` (and `/revocations` with `certificateRevocation`) for the support
+ * role. Replay protection, the revocation list and certificate binding are opt-in props.
  */
 export class KeygateApi extends Construct {
   readonly api: apigw.RestApi;
@@ -209,11 +265,18 @@ export class KeygateApi extends Construct {
   readonly truststoreKey: string;
   readonly authorizerErrorsAlarm: cloudwatch.Alarm;
   readonly keyStoreFaultAlarm: cloudwatch.Alarm;
+  /** Name of the revocation list secret; undefined unless `certificateRevocation` is set. */
+  readonly revocationSecretName: string | undefined;
+  /** Alarm on `ReplayTableFault`; undefined without replay protection. */
+  readonly replayTableFaultAlarm: cloudwatch.Alarm | undefined;
+  /** Alarm on `RevocationListFault`; undefined without a revocation list. */
+  readonly revocationListFaultAlarm: cloudwatch.Alarm | undefined;
 
   constructor(scope: Construct, id: string, props: KeygateApiProps) {
     super(scope, id);
-    const config = validatedSettings(props.settings ?? {});
+    const config = validatedSettings(props);
     validateProps(props, config);
+    this.revocationSecretName = props.certificateRevocation ? (props.certificateRevocation.secretName ?? defaultRevocationSecretName(config.secretPrefix)) : undefined;
     const stack = Stack.of(this);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const stageName = props.stageName ?? 'v1';
@@ -246,12 +309,30 @@ export class KeygateApi extends Construct {
         KEYGATE_KEY_CACHE_SECONDS: String(config.keyCacheSeconds),
         KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: String(config.unknownKeyCacheSeconds),
         KEYGATE_STALE_IF_ERROR_SECONDS: String(config.staleIfErrorSeconds),
+        KEYGATE_DEFAULT_BINDING: config.defaultBinding,
+        ...(props.replayTable ? { KEYGATE_REPLAY_TABLE: props.replayTable.tableName } : {}),
+        ...(this.revocationSecretName !== undefined
+          ? { KEYGATE_REVOCATION_SECRET: this.revocationSecretName, KEYGATE_REVOCATION_CACHE_SECONDS: String(config.revocationCacheSeconds) }
+          : {}),
       },
     });
     this.authorizerFunction.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [secretArns] }),
     );
     acknowledgeWildcardResource(this.authorizerFunction.role, secretArns, secretsReason);
+    if (props.replayTable) {
+      // One conditional put per accepted token; never a read, update or delete.
+      this.authorizerFunction.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [props.replayTable.tableArn] }));
+    }
+    // Secret ARNs end in `-` and six random characters; `??????` matches exactly those, so the
+    // statement covers this one secret (and its re-creation), not others that share its prefix.
+    const revocationSecretArn =
+      this.revocationSecretName === undefined
+        ? undefined
+        : stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${this.revocationSecretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    if (revocationSecretArn !== undefined) {
+      this.authorizerFunction.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [revocationSecretArn] }));
+    }
 
     this.registrationFunction = new KeygateFunction(this, 'Registration', {
       ...common,
@@ -264,6 +345,8 @@ export class KeygateApi extends Construct {
         KEYGATE_MIN_KEY_BITS: String(config.keySizeLimits.minBits),
         KEYGATE_MAX_KEY_BITS: String(config.keySizeLimits.maxBits),
         KEYGATE_RECOVERY_WINDOW_DAYS: String(config.recoveryWindowDays),
+        KEYGATE_DEFAULT_BINDING: config.defaultBinding,
+        ...(this.revocationSecretName !== undefined ? { KEYGATE_REVOCATION_SECRET: this.revocationSecretName } : {}),
       },
     });
     const registrationRole = this.registrationFunction.role;
@@ -291,6 +374,15 @@ export class KeygateApi extends Construct {
       }),
     );
     registrationRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }));
+    if (revocationSecretArn !== undefined) {
+      // The list is one secret, created by the first POST /revocations and never deleted by keygate.
+      registrationRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue'],
+          resources: [revocationSecretArn],
+        }),
+      );
+    }
     acknowledgeWildcardResource(registrationRole, secretArns, secretsReason);
     acknowledgeWildcardResource(
       registrationRole,
@@ -308,7 +400,8 @@ export class KeygateApi extends Construct {
           timeout: Duration.seconds(5),
         });
 
-    // The support role: the only principal allowed on /keys…
+    // The support role: the only principal allowed on /keys… (and /revocations).
+    const supportPaths = ['/keys', '/keys/*', ...(this.revocationSecretName !== undefined ? ['/revocations'] : [])];
     const supportPrincipals = props.supportPrincipals?.length ? [...props.supportPrincipals] : [new iam.AccountRootPrincipal()];
     this.supportRole = new iam.Role(this, 'SupportRole', {
       assumedBy: new iam.CompositePrincipal(...supportPrincipals),
@@ -332,7 +425,7 @@ export class KeygateApi extends Construct {
             effect: iam.Effect.DENY,
             principals: [new iam.AnyPrincipal()],
             actions: ['execute-api:Invoke'],
-            resources: ['execute-api:/*/*/keys', 'execute-api:/*/*/keys/*'],
+            resources: supportPaths.map((path) => `execute-api:/*/*${path}`),
             conditions: { ArnNotEquals: { 'aws:PrincipalArn': this.supportRole.roleArn } },
           }),
         ],
@@ -351,10 +444,16 @@ export class KeygateApi extends Construct {
     });
     // RestApi always outputs the execute-api URL, which is disabled here and would only mislead.
     this.api.node.tryRemoveChild('Endpoint');
-    const registrationRoutes = [this.api.arnForExecuteApi('*', '/keys', stageName), this.api.arnForExecuteApi('*', '/keys/*', stageName)];
+    const registrationRoutes = supportPaths.map((path) => this.api.arnForExecuteApi('*', path, stageName));
     this.supportRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: registrationRoutes }));
     for (const route of registrationRoutes) {
-      acknowledgeWildcardResource(this.supportRole, route, 'Every method of the registration routes /keys and /keys/{name}/…, and nothing else of the API.');
+      acknowledgeWildcardResource(
+        this.supportRole,
+        route,
+        route.endsWith('/revocations')
+          ? 'Both methods (GET, POST) of the registration route /revocations in this stage; the wildcard stands for the HTTP method only.'
+          : 'Every method of the registration routes /keys and /keys/{name}/…, and nothing else of the API.',
+      );
     }
 
     this.authorizer = new apigw.RequestAuthorizer(this, 'BearerAuthorizer', {
@@ -395,15 +494,21 @@ export class KeygateApi extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.keyStoreFaultAlarm = new cloudwatch.Alarm(this, 'KeyStoreFaultAlarm', {
-      alarmDescription: 'keygate key store faults: Secrets Manager throttled or failed after retries',
-      metric: new cloudwatch.Metric({
-        namespace: 'keygate',
-        metricName: 'KeyStoreFault',
-        dimensionsMap: { service: 'keygate' },
-        period: Duration.minutes(5),
-        statistic: cloudwatch.Stats.SUM,
-      }),
+    this.keyStoreFaultAlarm = this.faultAlarm('KeyStoreFaultAlarm', 'KeyStoreFault', 'keygate key store faults: Secrets Manager throttled or failed after retries');
+    this.replayTableFaultAlarm = props.replayTable
+      ? this.faultAlarm('ReplayTableFaultAlarm', 'ReplayTableFault', 'keygate replay table faults: DynamoDB throttled or failed, so the authorizer failed closed (503)')
+      : undefined;
+    this.revocationListFaultAlarm =
+      this.revocationSecretName !== undefined
+        ? this.faultAlarm('RevocationListFaultAlarm', 'RevocationListFault', 'keygate revocation list faults: the list could not be read from Secrets Manager past its stale window, so the authorizer failed closed (503)')
+        : undefined;
+  }
+
+  /** An alarm on one of the authorizer's fault metrics (namespace keygate, dimension service=keygate). */
+  private faultAlarm(id: string, metricName: string, alarmDescription: string): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(this, id, {
+      alarmDescription,
+      metric: new cloudwatch.Metric({ namespace: 'keygate', metricName, dimensionsMap: { service: 'keygate' }, period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -475,6 +580,10 @@ export class KeygateApi extends Construct {
     for (const method of ['GET', 'PUT', 'DELETE']) name.addMethod(method, integration, iamOnly);
     name.addResource('{kid}').addMethod('DELETE', integration, iamOnly);
     name.addResource('restore').addMethod('POST', integration, iamOnly);
+    if (this.revocationSecretName !== undefined) {
+      const revocations = this.api.root.addResource('revocations');
+      for (const method of ['GET', 'POST']) revocations.addMethod(method, integration, iamOnly);
+    }
   }
 
   private addProtectedRoutes(backendUrl: string | undefined): void {

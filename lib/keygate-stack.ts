@@ -43,5 +43,9 @@ export class KeygateStack extends Stack {
     new CfnOutput(this, 'RegionalHostedZoneId', { description: 'Hosted zone ID for an alias record', value: this.keygate.domain.domainNameAliasHostedZoneId });
     new CfnOutput(this, 'SupportRoleArn', { description: 'Role for support staff: assume it to call /keys...', value: this.keygate.supportRole.roleArn });
     new CfnOutput(this, 'TruststoreKey', { description: 'S3 key of the deployed truststore', value: this.keygate.truststoreKey });
+    if (props.replayTable) new CfnOutput(this, 'ReplayTableName', { description: 'DynamoDB table of used token IDs (replay protection)', value: props.replayTable.tableName });
+    if (this.keygate.revocationSecretName !== undefined) {
+      new CfnOutput(this, 'RevocationSecretName', { description: 'Secrets Manager secret holding revoked client certificates (POST /revocations)', value: this.keygate.revocationSecretName });
+    }
   }
 }

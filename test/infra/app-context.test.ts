@@ -33,6 +33,8 @@ describe('reading context', () => {
       supportPrincipalArns: 'arn:aws:iam::111122223333:role/Support,arn:aws:iam::111122223333:user/bob',
       authorizerCacheSeconds: '300',
       createCloudWatchRole: 'false',
+      certificateRevocation: 'true',
+      defaultBinding: 'subject',
     });
 
     expect(context).toEqual({
@@ -45,6 +47,9 @@ describe('reading context', () => {
       supportPrincipalArns: ['arn:aws:iam::111122223333:role/Support', 'arn:aws:iam::111122223333:user/bob'],
       authorizerCacheSeconds: 300,
       createCloudWatchRole: false,
+      replayProtection: false,
+      certificateRevocation: true,
+      defaultBinding: 'subject',
       account: '111122223333',
       region: 'eu-west-1',
     });
@@ -54,8 +59,20 @@ describe('reading context', () => {
     const defaults = contextOf(baseContext(truststore));
     const typed = contextOf({ ...baseContext(truststore), supportPrincipalArns: ['arn:aws:iam::111122223333:root'], authorizerCacheSeconds: 60, createCloudWatchRole: false });
 
-    expect(defaults).toMatchObject({ supportPrincipalArns: [], authorizerCacheSeconds: 0, createCloudWatchRole: true, backendUrl: undefined, hostedZoneId: undefined });
+    const features = contextOf({ ...baseContext(truststore), replayProtection: true, certificateRevocation: false, defaultBinding: 'thumbprint' });
+
+    expect(defaults).toMatchObject({
+      supportPrincipalArns: [],
+      authorizerCacheSeconds: 0,
+      createCloudWatchRole: true,
+      backendUrl: undefined,
+      hostedZoneId: undefined,
+      replayProtection: false,
+      certificateRevocation: false,
+      defaultBinding: 'none',
+    });
     expect(typed).toMatchObject({ supportPrincipalArns: ['arn:aws:iam::111122223333:root'], authorizerCacheSeconds: 60, createCloudWatchRole: false });
+    expect(features).toMatchObject({ replayProtection: true, certificateRevocation: false, defaultBinding: 'thumbprint', authorizerCacheSeconds: 0 });
   });
 
   it('uses CDK_DEFAULT_ACCOUNT when it matches the certificate', () => {
@@ -88,6 +105,16 @@ describe('fails with one line naming the context key and the fix when', () => {
     ['authorizerCacheSeconds is not a whole number', { authorizerCacheSeconds: '1.5' }, /^context "authorizerCacheSeconds" is "1.5"/],
     ['authorizerCacheSeconds is a word', { authorizerCacheSeconds: 'five' }, /^context "authorizerCacheSeconds" is "five"/],
     ['createCloudWatchRole is not a boolean', { createCloudWatchRole: 'yes' }, /^context "createCloudWatchRole" is "yes": pass true or false/],
+    ['replayProtection is not a boolean', { replayProtection: 'yes' }, /^context "replayProtection" is "yes": pass true or false$/],
+    ['certificateRevocation is not a boolean', { certificateRevocation: 'on' }, /^context "certificateRevocation" is "on": pass true or false$/],
+    [
+      'replay protection is on with an authorizer cache',
+      { replayProtection: 'true', authorizerCacheSeconds: '60' },
+      /^context "authorizerCacheSeconds" is 60 but replayProtection is on: a cached Allow would skip the replay check; pass -c authorizerCacheSeconds=0/,
+    ],
+    ['replay protection is on with an authorizer cache (cdk.json types)', { replayProtection: true, authorizerCacheSeconds: 1 }, /^context "authorizerCacheSeconds" is 1 but replayProtection is on/],
+    ['defaultBinding is not a policy', { defaultBinding: 'cn' }, /^context "defaultBinding" is "cn": pass one of none, subject, thumbprint \(default none\)$/],
+    ['defaultBinding has the wrong case', { defaultBinding: 'Subject' }, /^context "defaultBinding" is "Subject"/],
     ['a value is an object', { domainName: { name: 'api.example.com' } }, /^context "domainName" is \{"name":"api.example.com"\}: give a string/],
     ['region differs from the certificate', { region: 'us-east-1' }, /^context "certificateArn" is in eu-west-1 but the stacks deploy to us-east-1/],
     ['region is malformed', { region: 'Ireland' }, /^context "region" is "Ireland"/],

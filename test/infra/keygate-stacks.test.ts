@@ -276,12 +276,23 @@ describe('functions', () => {
           KEYGATE_KEY_CACHE_SECONDS: '60',
           KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: '10',
           KEYGATE_STALE_IF_ERROR_SECONDS: '300',
+          KEYGATE_DEFAULT_BINDING: 'none',
         },
       },
     });
     service.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('registration API'),
-      Environment: { Variables: Match.objectLike({ KEYGATE_MIN_KEY_BITS: '2048', KEYGATE_MAX_KEY_BITS: '4096', KEYGATE_RECOVERY_WINDOW_DAYS: '7' }) },
+      Environment: { Variables: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'keygate',
+        POWERTOOLS_METRICS_NAMESPACE: 'keygate',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        KEYGATE_SECRET_PREFIX: 'keygate/keys/',
+        KEYGATE_MIN_KEY_BITS: '2048',
+        KEYGATE_MAX_KEY_BITS: '4096',
+        KEYGATE_RECOVERY_WINDOW_DAYS: '7',
+        KEYGATE_DEFAULT_BINDING: 'none',
+      } },
     });
     const keygateFunctions = Object.values(service.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^keygate: ') } }));
     expect(keygateFunctions).toHaveLength(3);
