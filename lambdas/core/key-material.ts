@@ -1,6 +1,6 @@
-import { X509Certificate, createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPublicKey, hash, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
-import { decodeCanonicalBase64url, decodeStrictBase64 } from './base64url.js';
+import { decodeStrictBase64 } from './base64url.js';
 import type { VerificationKey } from './verify-token.js';
 
 /** Bounds on accepted RSA keys. Registration defaults to 2048-4096; the maximum can be raised to 8192. */
@@ -62,6 +62,7 @@ export interface ParsedPublicKey {
 const PEM_BLOCK = /^-----BEGIN ([A-Z0-9 ]+)-----\r?\n((?:[A-Za-z0-9+/=]+\r?\n)+)-----END \1-----$/;
 const BEGIN_MARKER = /-----BEGIN [^-\r\n]*-----/g;
 const ANY_BEGIN = '-----BEGIN ';
+const BASE64URL_TEXT = /^[A-Za-z0-9_-]+$/;
 
 /**
  * Turns registration input into a validated RSA public key. Accepts an SPKI `PUBLIC KEY`, a PKCS#1
@@ -193,7 +194,7 @@ function checkRsaKeyDetails(key: KeyObject, limits: KeySizeLimits): number {
 /** RFC 7638 thumbprint of an RSA JWK, computed synchronously for the authorizer's cache-miss path. */
 export function rsaJwkThumbprint(jwk: { readonly n: string; readonly e: string }): string {
   // Members in lexicographic order, no whitespace, as RFC 7638 section 3 requires.
-  return createHash('sha256').update(`{"e":${JSON.stringify(jwk.e)},"kty":"RSA","n":${JSON.stringify(jwk.n)}}`).digest('base64url');
+  return hash('sha256', `{"e":${JSON.stringify(jwk.e)},"kty":"RSA","n":${JSON.stringify(jwk.n)}}`, 'base64url');
 }
 
 /**
@@ -205,7 +206,8 @@ export function importStoredJwk(jwk: unknown, kid: string, limits: KeySizeLimits
     throw new KeyMaterialError('unsupported_key_type', 'the stored key is not an RSA JWK');
   }
   const { n, e } = jwk as { n?: unknown; e?: unknown };
-  if (typeof n !== 'string' || typeof e !== 'string' || !decodeCanonicalBase64url(n)?.length || !decodeCanonicalBase64url(e)?.length) {
+  // Only the alphabet here: a non-canonical spelling of n or e gives another thumbprint than the kid, refused below.
+  if (typeof n !== 'string' || typeof e !== 'string' || !BASE64URL_TEXT.test(n) || !BASE64URL_TEXT.test(e)) {
     throw new KeyMaterialError('invalid_key_encoding', 'the stored JWK lacks a canonical base64url n or e');
   }
   let key: KeyObject;

@@ -1,27 +1,36 @@
-import { z } from 'zod';
 import { BINDING_POLICIES } from '../core/certificate-binding.js';
 import { MAX_KEYS_PER_NAME } from '../core/limits.js';
-import { KeyStoreIntegrityError, type KeyRecord } from './key-store.js';
+import { isBoundedString, isIntegerIn, isStrictObject } from '../core/shape.js';
+import { KeyStoreIntegrityError, type KeyRecord, type StoredKey } from './key-store.js';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
-const storedKeySchema = z
-  .object({
-    kid: z.string().regex(BASE64URL).max(128),
-    jwk: z.object({ kty: z.literal('RSA'), n: z.string().regex(BASE64URL).max(2048), e: z.string().regex(BASE64URL).max(16) }).strict(),
-    bits: z.number().int().min(512).max(16384),
-    addedAt: z.string().max(64),
-    addedBy: z.string().max(2048),
-  })
-  .strict();
+function isStoredKey(value: unknown): value is StoredKey {
+  if (!isStrictObject(value, ['kid', 'jwk', 'bits', 'addedAt', 'addedBy'])) return false;
+  const { jwk } = value;
+  return (
+    isBoundedString(value['kid'], 128, BASE64URL) &&
+    isStrictObject(jwk, ['kty', 'n', 'e']) &&
+    jwk['kty'] === 'RSA' &&
+    isBoundedString(jwk['n'], 2048, BASE64URL) &&
+    isBoundedString(jwk['e'], 16, BASE64URL) &&
+    isIntegerIn(value['bits'], 512, 16384) &&
+    isBoundedString(value['addedAt'], 64) &&
+    isBoundedString(value['addedBy'], 2048)
+  );
+}
 
-const keyRecordSchema = z
-  .object({
-    name: z.string(),
-    keys: z.array(storedKeySchema).max(MAX_KEYS_PER_NAME),
-    binding: z.enum(BINDING_POLICIES).optional(),
-  })
-  .strict();
+function isKeyRecord(value: unknown): value is KeyRecord {
+  if (!isStrictObject(value, ['name', 'keys', 'binding'])) return false;
+  const { keys, binding } = value;
+  return (
+    typeof value['name'] === 'string' &&
+    Array.isArray(keys) &&
+    keys.length <= MAX_KEYS_PER_NAME &&
+    keys.every(isStoredKey) &&
+    (binding === undefined || (BINDING_POLICIES as readonly unknown[]).includes(binding))
+  );
+}
 
 /** Parses a stored value; anything keygate would not have written is an integrity error, never silently used. */
 export function parseStoredRecord(text: string, expectedName: string): KeyRecord {
@@ -31,10 +40,9 @@ export function parseStoredRecord(text: string, expectedName: string): KeyRecord
   } catch {
     throw new KeyStoreIntegrityError(`the stored value for "${expectedName}" is not JSON`);
   }
-  const parsed = keyRecordSchema.safeParse(json);
-  if (!parsed.success) throw new KeyStoreIntegrityError(`the stored value for "${expectedName}" does not have the keygate shape`);
-  if (parsed.data.name !== expectedName) throw new KeyStoreIntegrityError(`the stored value for "${expectedName}" names "${parsed.data.name}"`);
-  return parsed.data;
+  if (!isKeyRecord(json)) throw new KeyStoreIntegrityError(`the stored value for "${expectedName}" does not have the keygate shape`);
+  if (json.name !== expectedName) throw new KeyStoreIntegrityError(`the stored value for "${expectedName}" names "${json.name.slice(0, 64)}"`);
+  return json;
 }
 
 export function serializeRecord(record: KeyRecord): string {

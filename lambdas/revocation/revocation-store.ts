@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
 import { revocationKey, type RevokedCertificate } from '../core/revocation.js';
+import { isBoundedString, isStrictObject } from '../core/shape.js';
 import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError } from '../key-store/key-store.js';
 import { createSecretsManagerClient, nextVersionToken } from '../key-store/secrets-manager-key-store.js';
 
@@ -17,23 +17,33 @@ export interface RevocationStore {
   add(entry: RevokedCertificate): Promise<{ outcome: 'added' | 'already_revoked'; entries: readonly RevokedCertificate[] }>;
 }
 
-const entrySchema = z
-  .object({
-    issuer: z.string().min(1).max(1024),
-    serialNumber: z.string().regex(/^[0-9a-f]{2}(?::[0-9a-f]{2}){0,19}$/),
-    revokedAt: z.string().max(64),
-    revokedBy: z.string().max(2048),
-    reason: z.string().max(256).optional(),
-  })
-  .strict();
-const listSchema = z.object({ entries: z.array(entrySchema).max(MAX_REVOKED_CERTIFICATES) }).strict();
+const SERIAL = /^[0-9a-f]{2}(?::[0-9a-f]{2}){0,19}$/;
+
+function isRevokedCertificate(value: unknown): value is RevokedCertificate {
+  return (
+    isStrictObject(value, ['issuer', 'serialNumber', 'revokedAt', 'revokedBy', 'reason']) &&
+    isBoundedString(value['issuer'], 1024) &&
+    value['issuer'].length > 0 &&
+    isBoundedString(value['serialNumber'], 64, SERIAL) &&
+    isBoundedString(value['revokedAt'], 64) &&
+    isBoundedString(value['revokedBy'], 2048) &&
+    (value['reason'] === undefined || isBoundedString(value['reason'], 256))
+  );
+}
 
 function parseList(text: string): RevokedCertificate[] {
+  let json: unknown;
   try {
-    return listSchema.parse(JSON.parse(text)).entries;
+    json = JSON.parse(text);
   } catch {
+    json = undefined;
+  }
+  if (!isStrictObject(json, ['entries'])) throw new KeyStoreIntegrityError('the revocation list is not in the keygate format');
+  const { entries } = json;
+  if (!Array.isArray(entries) || entries.length > MAX_REVOKED_CERTIFICATES || !entries.every(isRevokedCertificate)) {
     throw new KeyStoreIntegrityError('the revocation list is not in the keygate format');
   }
+  return entries;
 }
 
 function withEntry(entries: readonly RevokedCertificate[], entry: RevokedCertificate): { outcome: 'added' | 'already_revoked'; entries: readonly RevokedCertificate[] } {

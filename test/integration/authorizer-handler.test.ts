@@ -98,8 +98,10 @@ describe('authorizer handler against moto_server', () => {
     });
   });
 
-  it('never logs the token or its signature', async () => {
+  it('never logs the token or its signature, even at DEBUG', async () => {
+    process.env['POWERTOOLS_LOG_LEVEL'] = 'DEBUG';
     const { store, invoke } = setup();
+    delete process.env['POWERTOOLS_LOG_LEVEL'];
     await store.addKey('acme', storedKey('default'));
     const token = await mintToken(pair, { nowSeconds: nowSeconds() });
     const forged = `${token.slice(0, token.lastIndexOf('.'))}.${token.split('.')[2]?.split('').reverse().join('')}`;
@@ -200,7 +202,7 @@ describe('authorizer handler against moto_server', () => {
       clock.now += 120_000; // cache expired, inside the stale window
       const { result, output } = await captureOutput(async () => invoke(`Bearer ${await mintToken(pair, { nowSeconds: at() })}`));
       expect(result && reasonOf(result)).toBe('allow');
-      expect(output).toContain('"keySource":"stale"');
+      expect(output).toContain('KeyCacheStale');
       const unknown = await captureOutput(async () => invoke(`Bearer ${await mintToken(pair, { nowSeconds: at(), name: 'other' })}`));
       expect(unknown.error).toMatchObject({ name: 'AuthorizerUnavailableError' });
       expect(unknown.output).toContain('KeyStoreFault');

@@ -168,6 +168,11 @@ describe('importStoredJwk (the store is not trusted blindly)', () => {
     }, 'key_too_small'],
     ['an EC JWK', () => importStoredJwk({ kty: 'EC', crv: 'P-256', x: 'a', y: 'b' }, 'k', limits), 'unsupported_key_type'],
     ['garbage n', () => importStoredJwk({ kty: 'RSA', n: '!!', e: 'AQAB' }, 'k', limits), 'invalid_key_encoding'],
+    ['an n with padding', () => importStoredJwk({ kty: 'RSA', n: `${pair.jwk.n}=`, e: 'AQAB' }, pair.kid, limits), 'invalid_key_encoding'],
+    ['a non-canonical spelling of n (leading zero octet)', () => {
+      const n = Buffer.concat([Buffer.from([0]), Buffer.from(pair.jwk.n, 'base64url')]).toString('base64url');
+      return importStoredJwk({ kty: 'RSA', n, e: 'AQAB' }, pair.kid, limits);
+    }, 'kid_mismatch'],
     ['a missing n', () => importStoredJwk({ kty: 'RSA', e: 'AQAB' }, 'k', limits), 'invalid_key_encoding'],
   ])('refuses %s', (_label, act, code) => {
     expect(act).toThrow(expect.objectContaining({ code }));
