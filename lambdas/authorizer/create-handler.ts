@@ -42,6 +42,8 @@ export class AuthorizerUnavailableError extends Error {
 
 const CERTIFICATE_CACHE_SIZE = 256;
 
+const LOOKUP_METRICS = { cache: 'KeyCacheHit', store: 'KeyCacheMiss', stale: 'KeyCacheStale', 'over-budget': 'UnknownNameBudgetExceeded' } as const;
+
 /** Faults of each dependency are counted apart from denials (and from each other). */
 const FAULT_METRICS = { 'key store': 'KeyStoreFault', 'replay table': 'ReplayTableFault', 'revocation list': 'RevocationListFault' } as const;
 
@@ -126,7 +128,10 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     } catch (error) {
       return unavailable('key store', error, token.keyName);
     }
-    metrics.addMetric(lookup.source === 'cache' ? 'KeyCacheHit' : lookup.source === 'stale' ? 'KeyCacheStale' : 'KeyCacheMiss', MetricUnit.Count, 1);
+    metrics.addMetric(LOOKUP_METRICS[lookup.source], MetricUnit.Count, 1);
+    if (lookup.source === 'over-budget') {
+      return refuse(event, deny('unknown_key', 'not looked up: the unknown-name read budget of this container is spent'), token.keyName);
+    }
 
     const verified = checkSignature(token, lookup.keys);
     if (!verified.ok) return refuse(event, verified, token.keyName);

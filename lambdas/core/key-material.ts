@@ -1,4 +1,4 @@
-import { X509Certificate, createPublicKey, hash, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey, hash, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import { decodeStrictBase64 } from './base64url.js';
 import type { VerificationKey } from './verify-token.js';
@@ -139,7 +139,23 @@ function parseSinglePemBlock(text: string): { label: string; der: Buffer } {
   return { label, der };
 }
 
+/** Node derives a public key from private-key DER put under a public label; refuse that as what it is. */
+function isPrivateKeyDer(der: Buffer): boolean {
+  for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
+    try {
+      createPrivateKey({ key: der, format: 'der', type });
+      return true;
+    } catch {
+      // not a private key of this encoding
+    }
+  }
+  return false;
+}
+
 function loadCanonicalDer(der: Buffer, type: 'spki' | 'pkcs1'): KeyObject {
+  if (isPrivateKeyDer(der)) {
+    throw new KeyMaterialError('private_key_not_accepted', 'a private key was sent under a public-key label; send only the public key and keep the private key secret');
+  }
   let key: KeyObject;
   try {
     key = createPublicKey({ key: der, format: 'der', type });

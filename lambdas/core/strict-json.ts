@@ -66,8 +66,16 @@ function internMemberName(name: string): string {
   }
 }
 
+/**
+ * Top-level members the token contract requires to be integers. A number written with a fraction
+ * or an exponent (`1700000000.0`, `17e8`) is kept as its text, so the claim check refuses it even
+ * when its value is a whole number.
+ */
+const INTEGER_LITERAL_MEMBERS = new Set(['iat', 'exp', 'nbf']);
+
 class Parser {
   private pos = 0;
+  private lastNumberIsIntegerLiteral = true;
   constructor(private readonly text: string) {}
 
   parseDocument(): JsonObject {
@@ -131,7 +139,9 @@ class Parser {
     } else {
       throw new StrictJsonError(`invalid value at ${start}`);
     }
+    this.lastNumberIsIntegerLiteral = true;
     if (text.charCodeAt(i) === DOT && isDigit(text.charCodeAt(i + 1))) {
+      this.lastNumberIsIntegerLiteral = false;
       i += 2;
       while (isDigit(text.charCodeAt(i))) i++;
     }
@@ -144,6 +154,7 @@ class Parser {
         j++;
         while (isDigit(text.charCodeAt(j))) j++;
         i = j;
+        this.lastNumberIsIntegerLiteral = false;
       }
     }
     this.pos = i;
@@ -223,7 +234,9 @@ class Parser {
       if (result[key] !== undefined) throw new StrictJsonError('duplicate member');
       this.skipWhitespace();
       if (this.text.charCodeAt(this.pos++) !== COLON) throw new StrictJsonError('expected : after a member name');
-      result[key] = this.parseValue(depth);
+      const valueStart = this.pos;
+      const value = this.parseValue(depth);
+      result[key] = depth === 0 && typeof value === 'number' && !this.lastNumberIsIntegerLiteral && INTEGER_LITERAL_MEMBERS.has(key) ? this.text.slice(valueStart, this.pos).trim() : value;
       this.skipWhitespace();
       const c = this.text.charCodeAt(this.pos++);
       if (c === CLOSE_BRACE) return result;

@@ -1,7 +1,7 @@
 import type { BindingPolicy } from '../core/certificate-binding.js';
 import { importStoredJwk, type KeySizeLimits } from '../core/key-material.js';
 import type { VerificationKey } from '../core/verify-token.js';
-import { KeyStoreIntegrityError, KeyStoreUnavailableError, type KeyStore } from './key-store.js';
+import { KeyStoreIntegrityError, type KeyStore } from './key-store.js';
 
 export interface KeyCacheOptions {
   /** How long a name's keys are reused before a re-read. */
@@ -16,7 +16,9 @@ export interface KeyCacheOptions {
   /**
    * Reads of names the cache knows nothing about, as a token bucket: at most `burst + perSecond × t`
    * in any t seconds. Tokens naming random unknown keys cost nothing to forge, so without this a
-   * flood would become one key-store read per token. @default { perSecond: 20, burst: 40 }
+   * flood would become one key-store read per token. Past the budget the name is treated as
+   * unknown (a denial, never a fault: a 5xx for uncached names would tell an attacker which names
+   * are cached, that is, in use). @default { perSecond: 20, burst: 40 }
    */
   readonly unknownNameBudget?: { readonly perSecond: number; readonly burst: number };
   /** Milliseconds since the epoch. @default Date.now */
@@ -25,7 +27,8 @@ export interface KeyCacheOptions {
   readonly onIntegrityError?: (name: string, error: Error) => void;
 }
 
-export type KeyLookupSource = 'cache' | 'store' | 'stale';
+/** `over-budget`: a never-seen name was not looked up because the unknown-name budget is spent. */
+export type KeyLookupSource = 'cache' | 'store' | 'stale' | 'over-budget';
 
 export interface KeyLookup {
   /** The name's usable keys; undefined for an unknown, revoked or deleted name. */
@@ -33,11 +36,6 @@ export interface KeyLookup {
   /** The name's certificate binding, as stored (undefined: none was recorded). */
   readonly binding: BindingPolicy | undefined;
   readonly source: KeyLookupSource;
-}
-
-/** The store refused to be asked about yet another unknown name: fail closed, do not deny as unknown. */
-export class UnknownNameBudgetExceededError extends KeyStoreUnavailableError {
-  override readonly name: string = 'UnknownNameBudgetExceededError';
 }
 
 interface CacheEntry {
@@ -77,18 +75,19 @@ export class CachingKeyResolver {
     if (entry && this.now() < entry.expiresAt) return { keys: entry.keys, binding: entry.binding, source: 'cache' };
     const pending = this.inFlight.get(name);
     if (pending) return pending;
-    if (!entry) this.spendUnknownNameToken();
+    if (!entry && !this.spendUnknownNameToken()) return { keys: undefined, binding: undefined, source: 'over-budget' };
     const lookup = this.fetch(name, entry).finally(() => this.inFlight.delete(name));
     this.inFlight.set(name, lookup);
     return lookup;
   }
 
-  private spendUnknownNameToken(): void {
+  private spendUnknownNameToken(): boolean {
     const now = this.now();
     this.tokens = Math.min(this.budget.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.budget.perSecond);
     this.refilledAt = now;
-    if (this.tokens < 1) throw new UnknownNameBudgetExceededError('too many look-ups of unknown key names; refusing to read the key store');
+    if (this.tokens < 1) return false;
     this.tokens -= 1;
+    return true;
   }
 
   private async fetch(name: string, previous: CacheEntry | undefined): Promise<KeyLookup> {

@@ -81,6 +81,8 @@ describe('parsePublicKeyInput refuses', () => {
     ['EC private key', () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString()],
     ['private key base64-encoded', () => b64(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())],
     ['public and private key together', () => `${pair.publicKeyPem}${pair.privateKey.export({ type: 'pkcs8', format: 'pem' })}`],
+    ['PKCS#8 private key under a PUBLIC KEY label', () => pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().replace(/PRIVATE KEY/g, 'PUBLIC KEY')],
+    ['PKCS#1 private key under an RSA PUBLIC KEY label', () => pair.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString().replace(/RSA PRIVATE KEY/g, 'RSA PUBLIC KEY')],
   ])('%s with private_key_not_accepted, never echoing it', async (_label, make) => {
     const input = make();
     try {

@@ -25,6 +25,10 @@ describe('parseStrictJsonObject', () => {
     expect(() => parseStrictJsonObject(text)).toThrow();
   });
 
+  it('keeps top-level iat/exp/nbf written with a fraction or exponent as text (integers only), nested ones as numbers', () => {
+    expect(parseStrictJsonObject('{"iat":17.0,"exp":1e3,"nbf":5,"other":1.0,"x":{"iat":2.0}}')).toEqual({ iat: '17.0', exp: '1e3', nbf: 5, other: 1, x: { iat: 2 } });
+  });
+
   it('keeps "__proto__" as an ordinary member', () => {
     const parsed = parseStrictJsonObject('{"__proto__":{"polluted":true}}');
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();

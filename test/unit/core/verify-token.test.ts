@@ -162,6 +162,9 @@ describe('verifyToken rules', () => {
     ['exp before iat', `"iat":${NOW},"exp":${NOW - 1}`, 'invalid_claim'],
     ['exp equal to iat', `"iat":${NOW},"exp":${NOW}`, 'invalid_claim'],
     ['exp overflowing to Infinity', `"iat":${NOW},"exp":1e400`, 'malformed_token'],
+    ['iat written with a fraction (whole value)', `"iat":${NOW}.0,"exp":${NOW + 60}`, 'invalid_claim'],
+    ['exp written with an exponent (whole value)', `"iat":${NOW},"exp":${(NOW + 60) / 10}e1`, 'invalid_claim'],
+    ['nbf written with an exponent', `"iat":${NOW},"exp":${NOW + 60},"nbf":${NOW / 10}E+1`, 'invalid_claim'],
   ])('%s is refused', (_label, times, reason) => {
     const result = check(raw('{"alg":"RS512"}', `{"sub":"ces:customer:acme",${times},"jti":"a"}`), keys);
     expect(reasonOf(result)).toBe(reason);
