@@ -40,6 +40,15 @@ function errorName(error: unknown): string | undefined {
  * ClientRequestToken, and Secrets Manager refuses a reused token with a different value
  * (ResourceExistsException): that is our compare-and-set. Same token and same value is idempotent.
  */
+/**
+ * Whether a put made the current version. A reused token with the same value is accepted without
+ * writing anything, even when that version was superseded since (another writer made the same
+ * change from the same version, and the secret moved on): then nothing of ours was applied.
+ */
+export function isNowCurrent(stages: readonly string[] | undefined): boolean {
+  return stages?.includes('AWSCURRENT') ?? false;
+}
+
 export function nextVersionToken(versionId: string): string {
   const hex = createHash('sha256').update(`keygate-next:${versionId}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
@@ -135,8 +144,8 @@ export class SecretsManagerKeyStore implements KeyStore {
   /** Writes the version that follows `readVersionId`; false when another writer got there first. */
   private async put(name: string, record: KeyRecord, readVersionId: string): Promise<boolean> {
     try {
-      await this.client.send(new PutSecretValueCommand({ SecretId: this.secretId(name), SecretString: serializeRecord(record), ClientRequestToken: nextVersionToken(readVersionId) }));
-      return true;
+      const result = await this.client.send(new PutSecretValueCommand({ SecretId: this.secretId(name), SecretString: serializeRecord(record), ClientRequestToken: nextVersionToken(readVersionId) }));
+      return isNowCurrent(result.VersionStages);
     } catch (error) {
       if (errorName(error) === 'ResourceExistsException') return false;
       if (errorName(error) === 'InvalidRequestException') throw new KeyStoreError('name_revoked', `"${name}" is revoked`);

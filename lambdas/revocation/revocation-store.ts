@@ -6,7 +6,7 @@ import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand } fro
 import { revocationKey, type RevokedCertificate } from '../core/revocation.js';
 import { isBoundedString, isStrictObject } from '../core/shape.js';
 import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError } from '../key-store/key-store.js';
-import { createSecretsManagerClient, nextVersionToken } from '../key-store/secrets-manager-key-store.js';
+import { createSecretsManagerClient, isNowCurrent, nextVersionToken } from '../key-store/secrets-manager-key-store.js';
 
 /** A Secrets Manager value holds at most 64 KiB; this many entries stay well inside it. */
 export const MAX_REVOKED_CERTIFICATES = 250;
@@ -85,11 +85,12 @@ export class SecretsManagerRevocationStore implements RevocationStore {
       const value = JSON.stringify({ entries: change.entries });
       try {
         if (current.versionId) {
-          await this.client.send(new PutSecretValueCommand({ SecretId: this.secretName, SecretString: value, ClientRequestToken: nextVersionToken(current.versionId) }));
+          const result = await this.client.send(new PutSecretValueCommand({ SecretId: this.secretName, SecretString: value, ClientRequestToken: nextVersionToken(current.versionId) }));
+          if (isNowCurrent(result.VersionStages)) return change;
         } else {
           await this.client.send(new CreateSecretCommand({ Name: this.secretName, SecretString: value, ClientRequestToken: randomUUID(), Description: 'keygate revoked client certificates' }));
+          return change;
         }
-        return change;
       } catch (error) {
         if ((error as { name?: string }).name !== 'ResourceExistsException') {
           throw new KeyStoreUnavailableError(`Secrets Manager write failed: ${(error as { name?: string }).name ?? 'unknown error'}`, { cause: error });

@@ -1,4 +1,4 @@
-import { CreateSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretsManagerKeyStore, nextVersionToken } from '../../lambdas/key-store/secrets-manager-key-store.js';
 import { startMoto, useDummyAwsCredentials, type MotoServer } from '../helpers/moto.js';
@@ -46,6 +46,28 @@ describe('SecretsManagerKeyStore specifics', () => {
     expect(token).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(nextVersionToken('00000000-0000-0000-0000-000000000001')).toBe(token);
     expect(nextVersionToken('00000000-0000-0000-0000-000000000002')).not.toBe(token);
+  });
+
+  it('a delayed writer whose change was already made from the same version is not told it succeeded when the secret moved on', async () => {
+    // Staff C reads {a, b}; A removes a; a is added again; only then does C's "remove a" arrive. C's
+    // write reuses A's token with A's value, which Secrets Manager accepts without writing anything.
+    const prefix = 'cas/keys/';
+    const client = new SecretsManagerClient({});
+    const store = new SecretsManagerKeyStore({ prefix, client });
+    const [a, b] = [storedKey('a'), storedKey('b')];
+    await store.addKey('acme', a);
+    await store.addKey('acme', b);
+    const staleRead = await client.send(new GetSecretValueCommand({ SecretId: `${prefix}acme` }));
+    await store.removeKey('acme', a.kid);
+    await store.addKey('acme', a);
+    let reads = 0;
+    const delayedClient = {
+      send: (command: unknown) => (command instanceof GetSecretValueCommand && reads++ === 0 ? Promise.resolve(staleRead) : client.send(command as never)),
+    } as unknown as SecretsManagerClient;
+    const record = await new SecretsManagerKeyStore({ prefix, client: delayedClient }).removeKey('acme', a.kid);
+    expect(record.keys.map((k) => k.kid)).toEqual([b.kid]);
+    expect((await store.getKeys('acme'))?.keys.map((k) => k.kid)).toEqual([b.kid]);
+    expect(reads).toBeGreaterThan(1);
   });
 
   it('a Secrets Manager outage is a KeyStoreUnavailableError, not "unknown name"', async () => {
