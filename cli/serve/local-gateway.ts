@@ -3,6 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import type { APIGatewayAuthorizerResult, Context } from 'aws-lambda';
 import type { AuthorizerHandler } from '../../lambdas/authorizer/create-handler.js';
 import type { RegistrationHandler } from '../../lambdas/registration/create-handler.js';
+import { readClientCertificate } from '../../lambdas/core/client-certificate.js';
 import { handler as whoami } from '../../lambdas/whoami/handler.js';
 import { authorizerEventFor, clientCertificateOf, headersOf, newRequestId, proxyEventFor, type LocalRequest } from './api-gateway-events.js';
 
@@ -13,6 +14,8 @@ export interface LocalGatewayOptions {
   readonly registration: RegistrationHandler;
   /** The RFC 2253 subject of the certificate allowed on /keys (stands in for the IAM support role). */
   readonly supportSubject: string;
+  /** Whether a client certificate is revoked; a revoked support certificate loses /keys at once. */
+  readonly isRevoked: (canonicalIssuer: string, serialNumber: string) => Promise<boolean>;
   /** One JSON access-log line per request, with the deployed stage's fields. */
   readonly accessLog: (line: Record<string, unknown>) => void;
 }
@@ -114,10 +117,11 @@ export function createLocalGateway(options: LocalGatewayOptions) {
     log['resourcePath'] = route.resource;
 
     if (route.kind === 'registration') {
-      if (!request.clientCert || request.clientCert.subjectDN !== options.supportSubject) {
+      const facts = request.clientCert ? readClientCertificate(request.clientCert.clientCertPem) : undefined;
+      if (!facts || facts.subject !== options.supportSubject || (await options.isRevoked(facts.issuerCanonical, facts.serialNumber))) {
         return json(403, { error: 'forbidden', message: 'this route is allowed only to the support client certificate (locally) or the IAM support role (deployed)' });
       }
-      const userArn = `local-client-certificate:${request.clientCert.subjectDN}`;
+      const userArn = `local-client-certificate:${facts.subject}`;
       log['iamPrincipal'] = userArn;
       const response = await options.registration(proxyEventFor(routed, { userArn }), lambdaContextFor(request.requestId, 'keygate-registration'));
       return { status: response.statusCode, headers: Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)])), body: response.body };

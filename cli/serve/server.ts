@@ -5,6 +5,7 @@ import type { KeygateConfig } from '../../lambdas/core/config.js';
 import { FileKeyStore } from '../../lambdas/key-store/file-key-store.js';
 import { createRegistrationHandler } from '../../lambdas/registration/create-handler.js';
 import { MemoryReplayGuard } from '../../lambdas/replay/replay-guard.js';
+import { RevocationCache } from '../../lambdas/revocation/revocation-cache.js';
 import { FileRevocationStore } from '../../lambdas/revocation/revocation-store.js';
 import { ensureDevPki, type DevPki } from './dev-pki.js';
 import { createLocalGateway } from './local-gateway.js';
@@ -35,10 +36,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const pki = await ensureDevPki(options.dataDir);
   const keyStore = new FileKeyStore(pki.paths.keyStore);
   const revocationStore = new FileRevocationStore(pki.paths.revokedCertificates);
+  const revocations = new RevocationCache(revocationStore, { cacheSeconds: options.config.revocationCacheSeconds, staleIfErrorSeconds: 0 });
   const handleRequest = createLocalGateway({
     authorizer: createAuthorizerHandler({ keyStore, config: options.config, revocationStore, replayGuard: options.replayProtection ? new MemoryReplayGuard() : undefined }),
     registration: createRegistrationHandler({ keyStore, config: options.config, revocationStore }),
     supportSubject: pki.supportSubject,
+    isRevoked: (issuer, serialNumber) => revocations.isRevoked(issuer, serialNumber),
     accessLog: options.accessLog,
   });
   const server: Server = createServer(

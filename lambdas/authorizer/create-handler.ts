@@ -112,10 +112,12 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     if (!token.ok) return refuse(event, token);
 
     const certificate = clientCertificateOf(event);
-    if (revocations && certificate) {
+    if (revocations) {
+      // Fail closed: without a readable certificate there is nothing to prove it is not revoked.
+      if (!certificate) return refuse(event, deny('certificate_revoked', 'revocation is checked and the request has no readable client certificate'), token.keyName);
       let revoked: boolean;
       try {
-        revoked = await revocations.isRevoked(certificate.issuer, certificate.serialNumber);
+        revoked = await revocations.isRevoked(certificate.issuerCanonical, certificate.serialNumber);
       } catch (error) {
         return unavailable('revocation list', error, token.keyName);
       }

@@ -1,11 +1,13 @@
 import { X509Certificate } from 'node:crypto';
-import { normalizeSerialNumber } from './revocation.js';
+import { canonicalCertificateName, normalizeSerialNumber } from './revocation.js';
 
 /** What keygate needs to know about a client certificate, read from its PEM (not from API Gateway's DN strings). */
 export interface ClientCertificateFacts {
   /** RFC 2253 order: most specific first, e.g. `CN=demo,O=keygate`. */
   readonly subject: string;
   readonly issuer: string;
+  /** The issuer in the comparable form revocation entries are stored in (canonicalDistinguishedName). */
+  readonly issuerCanonical: string;
   /** Lowercase hex, colon-separated, as API Gateway and OpenSSL print it. */
   readonly serialNumber: string;
   /** SHA-256 of the DER, base64url (RFC 8705 `x5t#S256`). */
@@ -23,6 +25,7 @@ export function readClientCertificate(pem: string): ClientCertificateFacts {
   return {
     subject: rfc2253(certificate.subject),
     issuer: rfc2253(certificate.issuer),
+    issuerCanonical: canonicalCertificateName(certificate.issuer),
     serialNumber: normalizeSerialNumber(certificate.serialNumber) ?? certificate.serialNumber.toLowerCase(),
     thumbprintSha256: Buffer.from(certificate.fingerprint256.replace(/:/g, ''), 'hex').toString('base64url'),
     commonName,

@@ -24,6 +24,37 @@ export function normalizeSerialNumber(text: string): string | undefined {
   return SERIAL.test(serial) ? serial : undefined;
 }
 
-export function revocationKey(issuer: string, serialNumber: string): string {
-  return `${issuer}\u0000${serialNumber}`;
+/** One spelling of a DN for comparison: attribute types upper-cased, spaces trimmed, attributes sorted. */
+function canonicalFromAttributes(attributes: readonly string[]): string | undefined {
+  const canonical: string[] = [];
+  for (const attribute of attributes) {
+    const equals = attribute.indexOf('=');
+    if (equals <= 0) return undefined;
+    const type = attribute.slice(0, equals).trim().toUpperCase();
+    const value = attribute.slice(equals + 1).trim().replace(/\\(.)/g, '$1');
+    if (!/^[A-Z][A-Z0-9-]*$|^\d+(?:\.\d+)+$/.test(type)) return undefined;
+    canonical.push(`${type}=${value}`);
+  }
+  return canonical.length > 0 ? canonical.sort().join(',') : undefined;
+}
+
+/**
+ * The comparable form of an issuer DN typed by support staff, in any of the common spellings:
+ * RFC 4514 (`CN=Dev CA, O=Example`), OpenSSL's one-line form (`/O=Example/CN=Dev CA`) or its
+ * default form (`O = Example, CN = Dev CA`), in either order. Undefined when it is not a DN.
+ */
+export function canonicalDistinguishedName(dn: string): string | undefined {
+  const text = dn.trim();
+  if (text.length === 0 || text.length > 1024) return undefined;
+  const separator = text.startsWith('/') ? /(?<!\\)\// : /(?<!\\)[,+\n]/;
+  return canonicalFromAttributes(text.split(separator).filter((part) => part.trim() !== ''));
+}
+
+/** The comparable form of a certificate's DN as node:crypto prints it (one attribute per line, unescaped). */
+export function canonicalCertificateName(nodeName: string): string {
+  return canonicalFromAttributes(nodeName.split('\n')) ?? nodeName;
+}
+
+export function revocationKey(canonicalIssuer: string, serialNumber: string): string {
+  return `${canonicalIssuer}\u0000${serialNumber}`;
 }

@@ -12,7 +12,7 @@ import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, type K
 import { createLogger, createMetrics } from '../shared/observability.js';
 import { errorResponse, HttpError, jsonResponse } from './http.js';
 import { callerArn, keyNameParameter, kidParameter, listQuery, parseJsonBody, parseQuery, registerKeyBody, revokeCertificateBody } from './request.js';
-import { normalizeSerialNumber } from '../core/revocation.js';
+import { canonicalDistinguishedName, normalizeSerialNumber } from '../core/revocation.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
 
 export interface RegistrationDependencies {
@@ -142,7 +142,9 @@ export function createRegistrationHandler(dependencies: RegistrationDependencies
         const body = parseJsonBody(event, revokeCertificateBody);
         const serialNumber = normalizeSerialNumber(body.serialNumber);
         if (!serialNumber) throw new HttpError(400, 'invalid_serial_number', 'serialNumber is hex, e.g. 0a:1b:2c or 0A1B2C');
-        const entry = { issuer: body.issuer, serialNumber, revokedAt: now().toISOString(), revokedBy: caller, reason: body.reason };
+        const issuer = canonicalDistinguishedName(body.issuer);
+        if (!issuer) throw new HttpError(400, 'invalid_issuer', 'issuer is a distinguished name, e.g. "CN=Example CA,O=Example" or "/O=Example/CN=Example CA"');
+        const entry = { issuer, serialNumber, revokedAt: now().toISOString(), revokedBy: caller, reason: body.reason };
         const { outcome } = await requireRevocationStore().add(entry);
         return {
           response: jsonResponse(outcome === 'added' ? 201 : 200, { outcome, issuer: entry.issuer, serialNumber }),

@@ -1,4 +1,4 @@
-import { revocationKey } from '../core/revocation.js';
+import { canonicalDistinguishedName, revocationKey } from '../core/revocation.js';
 import type { RevocationStore } from './revocation-store.js';
 
 /**
@@ -21,9 +21,9 @@ export class RevocationCache {
     return (this.options.now ?? Date.now)();
   }
 
-  async isRevoked(issuer: string, serialNumber: string): Promise<boolean> {
+  async isRevoked(canonicalIssuer: string, serialNumber: string): Promise<boolean> {
     const revoked = this.revoked && this.now() < this.expiresAt ? this.revoked : await this.refresh();
-    return revoked.has(revocationKey(issuer, serialNumber));
+    return revoked.has(revocationKey(canonicalIssuer, serialNumber));
   }
 
   private refresh(): Promise<ReadonlySet<string>> {
@@ -31,7 +31,8 @@ export class RevocationCache {
       try {
         const entries = await this.store.list();
         const now = this.now();
-        this.revoked = new Set(entries.map((e) => revocationKey(e.issuer, e.serialNumber)));
+        // Entries hold the canonical issuer; canonicalize again so an entry written by hand still matches.
+        this.revoked = new Set(entries.map((e) => revocationKey(canonicalDistinguishedName(e.issuer) ?? e.issuer, e.serialNumber)));
         this.expiresAt = now + this.options.cacheSeconds * 1000;
         this.staleUntil = this.expiresAt + this.options.staleIfErrorSeconds * 1000;
         return this.revoked;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { revocationKey, type RevokedCertificate } from '../core/revocation.js';
+import { canonicalDistinguishedName, revocationKey, type RevokedCertificate } from '../core/revocation.js';
 import { isBoundedString, isStrictObject } from '../core/shape.js';
 import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError } from '../key-store/key-store.js';
 import { createSecretsManagerClient, isNowCurrent, nextVersionToken } from '../key-store/secrets-manager-key-store.js';
@@ -47,8 +47,9 @@ function parseList(text: string): RevokedCertificate[] {
 }
 
 function withEntry(entries: readonly RevokedCertificate[], entry: RevokedCertificate): { outcome: 'added' | 'already_revoked'; entries: readonly RevokedCertificate[] } {
-  const key = revocationKey(entry.issuer, entry.serialNumber);
-  if (entries.some((e) => revocationKey(e.issuer, e.serialNumber) === key)) return { outcome: 'already_revoked', entries };
+  const keyOf = (e: RevokedCertificate) => revocationKey(canonicalDistinguishedName(e.issuer) ?? e.issuer, e.serialNumber);
+  const key = keyOf(entry);
+  if (entries.some((e) => keyOf(e) === key)) return { outcome: 'already_revoked', entries };
   if (entries.length >= MAX_REVOKED_CERTIFICATES) {
     throw new KeyStoreError('conflict', `the revocation list is full (${MAX_REVOKED_CERTIFICATES} certificates); issue new certificates from a new CA and retire the old one`);
   }

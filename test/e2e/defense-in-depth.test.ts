@@ -168,6 +168,20 @@ describe('client-certificate revocation through keygate serve', () => {
   });
 });
 
+describe('a revoked support certificate', () => {
+  it('loses /keys at once, like a consumer certificate loses the API', async () => {
+    const ca = await loadCa(join(dataDir, 'ca'), new Date());
+    const spare = await issueCertificate({ issuer: ca, profile: 'client', subject: distinguishedName('support', 'keygate local') });
+    const asSpare = { ca: caPem, cert: spare.certificatePem, key: spare.privateKeyPem };
+    expect((await httpsRequest(`${server.url}/keys`, asSpare)).status).toBe(200);
+    const facts = readClientCertificate(spare.certificatePem);
+    const revoked = await keygate(['certs', 'revoke', '--issuer', facts.issuer, '--serial', facts.serialNumber, ...support]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect((await httpsRequest(`${server.url}/keys`, asSpare)).status).toBe(403);
+    expect((await httpsRequest(`${server.url}/keys`, { ca: caPem, cert: await readFile(join(dataDir, 'support.pem'), 'utf8'), key: await readFile(join(dataDir, 'support.key'), 'utf8') })).status).toBe(200);
+  });
+});
+
 describe('replay protection through keygate serve --replay-protection', () => {
   it('the same token twice → 200 then 401 replayed_token; a fresh token → 200', async () => {
     expect((await addKey('replay')).code).toBe(0);

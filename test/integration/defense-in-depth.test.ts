@@ -165,6 +165,29 @@ describe('client-certificate revocation (Secrets Manager on moto_server)', () =>
     expect(JSON.parse(listed.body)).toMatchObject({ items: [{ issuer: 'CN=Defense CA', serialNumber: facts.serialNumber, reason: 'laptop stolen', revokedBy: expect.stringContaining('assumed-role') }] });
   });
 
+  it.each(['/CN=Defense CA', 'cn = Defense CA', ' CN=Defense CA '])('an issuer typed as %j still revokes the certificate', async (typed) => {
+    const secret = `keygate/revoked-${++counter}`;
+    const { register, authorize, registration } = setup({ KEYGATE_REVOCATION_CACHE_SECONDS: '0' }, { revocationSecret: secret });
+    await register('acme', {});
+    const response = await registration(registrationEvent({ method: 'POST', resource: '/revocations', body: { issuer: typed, serialNumber: readClientCertificate(acmeCert.certificatePem).serialNumber } }), lambdaContext);
+    expect(response.statusCode).toBe(201);
+    expect(await authorize(await mintToken(pair), acmeCert)).toBe('certificate_revoked');
+  });
+
+  it('refuses an issuer that is not a distinguished name', async () => {
+    const { registration } = setup({}, { revocationSecret: `keygate/revoked-${++counter}` });
+    const response = await registration(registrationEvent({ method: 'POST', resource: '/revocations', body: { issuer: 'Defense CA', serialNumber: '0a' } }), lambdaContext);
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({ error: 'invalid_issuer' });
+  });
+
+  it('with revocation on, a request without a readable client certificate is denied (fail closed)', async () => {
+    const { register, authorize } = setup({ KEYGATE_REVOCATION_CACHE_SECONDS: '0' }, { revocationSecret: `keygate/revoked-${++counter}` });
+    await register('acme', {});
+    expect(await authorize(await mintToken(pair))).toBe('certificate_revoked');
+    expect(await authorize(await mintToken(pair), acmeCert)).toBe('allow');
+  });
+
   it('the list is cached for KEYGATE_REVOCATION_CACHE_SECONDS', async () => {
     const secret = `keygate/revoked-${++counter}`;
     const { register, authorize } = setup({ KEYGATE_REVOCATION_CACHE_SECONDS: '300' }, { revocationSecret: secret });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkCertificateBinding } from '../../../lambdas/core/certificate-binding.js';
 import { readClientCertificate, type ClientCertificateFacts } from '../../../lambdas/core/client-certificate.js';
-import { normalizeSerialNumber } from '../../../lambdas/core/revocation.js';
+import { canonicalDistinguishedName, normalizeSerialNumber } from '../../../lambdas/core/revocation.js';
 import { createSelfSignedCa, issueCertificate } from '../../../cli/pki/x509.js';
 
 let acme: ClientCertificateFacts;
@@ -58,5 +58,29 @@ describe('normalizeSerialNumber', () => {
 
   it.each(['', 'xyz', '0x12', '1'.repeat(41)])('refuses %j', (input) => {
     expect(normalizeSerialNumber(input)).toBeUndefined();
+  });
+});
+
+describe('canonicalDistinguishedName (revocation entries match however staff type the issuer)', () => {
+  const expected = 'CN=Dev CA,O=Example, Inc';
+  it.each([
+    'CN=Dev CA,O=Example\\, Inc',
+    'CN=Dev CA, O=Example\\, Inc',
+    'O=Example\\, Inc,CN=Dev CA',
+    '/O=Example, Inc/CN=Dev CA',
+    'O = Example\\, Inc, CN = Dev CA',
+    'cn=Dev CA,o=Example\\, Inc',
+  ])('%s', (dn) => {
+    expect(canonicalDistinguishedName(dn)).toBe(expected);
+  });
+
+  it('matches the form read from a certificate', async () => {
+    const ca = await createSelfSignedCa({ subject: 'O=Example\\, Inc, CN=Dev CA' });
+    const client = await issueCertificate({ issuer: ca, profile: 'client', subject: 'CN=x' });
+    expect(readClientCertificate(client.certificatePem).issuerCanonical).toBe(expected);
+  });
+
+  it.each(['', 'not a dn', '=x', 'CN', 'C N=x'])('refuses %j', (dn) => {
+    expect(canonicalDistinguishedName(dn)).toBeUndefined();
   });
 });
