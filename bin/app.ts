@@ -118,6 +118,13 @@ export function readKeygateContext(app: App, env: Env = process.env): KeygateCon
   }
   const defaultBinding = text('defaultBinding') ?? 'none';
   if (!isBindingPolicy(defaultBinding)) fail('defaultBinding', `is ${JSON.stringify(defaultBinding)}`, `pass one of ${BINDING_POLICIES.join(', ')} (default none)`);
+  if (authorizerCacheSeconds > 0 && (certificateRevocation || defaultBinding !== 'none')) {
+    fail(
+      'authorizerCacheSeconds',
+      `is ${authorizerCacheSeconds} but ${certificateRevocation ? 'certificateRevocation is on' : `defaultBinding is ${defaultBinding}`}`,
+      'a cached decision is reused whatever client certificate comes with the token; pass -c authorizerCacheSeconds=0',
+    );
+  }
 
   // The certificate fixes the region (a regional domain needs its certificate in the same region),
   // so CDK_DEFAULT_REGION, which the CLI sets to us-east-1 when nothing is configured, is not used.

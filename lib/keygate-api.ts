@@ -185,6 +185,13 @@ function validateProps(props: KeygateApiProps, config: KeygateConfig): void {
   if (props.replayTable && ttl !== undefined && ttl > 0) {
     throw new KeygateApiError(`KeygateApi: authorizerCacheTtl ${ttl}s cannot be used with replayTable: a cached Allow would skip the replay check; set it to 0 or leave out replayTable`);
   }
+  // The cache is keyed by the Authorization header only: a cached decision would be reused with any
+  // client certificate, so neither a binding nor a revocation would be checked for it.
+  if (ttl !== undefined && ttl > 0 && (props.certificateRevocation || (props.defaultBinding ?? 'none') !== 'none')) {
+    throw new KeygateApiError(
+      `KeygateApi: authorizerCacheTtl ${ttl}s cannot be used with ${props.certificateRevocation ? 'certificateRevocation' : `defaultBinding ${props.defaultBinding}`}: a cached decision is reused whatever client certificate comes with the token; set it to 0`,
+    );
+  }
   const revocationSecret = config.revocationSecret;
   if (revocationSecret !== undefined && revocationSecret.startsWith(config.secretPrefix)) {
     throw new KeygateApiError(

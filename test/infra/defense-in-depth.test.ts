@@ -277,6 +277,16 @@ describe('KeygateApi defense-in-depth props', () => {
       (scope) => ({ replayTable: table(scope), authorizerCacheTtl: Duration.seconds(60) }),
       /^KeygateApi: authorizerCacheTtl 60s cannot be used with replayTable: a cached Allow would skip the replay check; set it to 0 or leave out replayTable$/,
     ],
+    [
+      'certificate revocation with an authorizer cache',
+      () => ({ certificateRevocation: {}, authorizerCacheTtl: Duration.seconds(30) }),
+      /^KeygateApi: authorizerCacheTtl 30s cannot be used with certificateRevocation: a cached decision is reused whatever client certificate comes with the token; set it to 0$/,
+    ],
+    [
+      'a default binding with an authorizer cache',
+      () => ({ defaultBinding: 'subject', authorizerCacheTtl: Duration.seconds(30) }),
+      /^KeygateApi: authorizerCacheTtl 30s cannot be used with defaultBinding subject/,
+    ],
     ['defaultBinding is not a policy', () => ({ defaultBinding: 'cn' as BindingPolicy }), /^KeygateApi: defaultBinding "cn" is invalid: use one of none, subject, thumbprint$/],
     [
       'the revocation secret is inside the key prefix',
