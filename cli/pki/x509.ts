@@ -37,13 +37,15 @@ function signingAlgorithm(key: KeyObject, hash: HashName): SigningAlgorithm {
   return key.asymmetricKeyType === 'ec' ? { name: 'ECDSA', hash } : { name: 'RSASSA-PKCS1-v1_5', hash };
 }
 
+/** The WebCrypto import parameters for a key pair's algorithm (EC keys need their curve). */
+function importAlgorithm(key: KeyObject, hash: HashName): webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams {
+  return key.asymmetricKeyType === 'ec'
+    ? { name: 'ECDSA', namedCurve: key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'P-384' : 'P-256' }
+    : { name: 'RSASSA-PKCS1-v1_5', hash };
+}
+
 async function toSigningKey(privateKey: KeyObject, hash: HashName): Promise<WebCryptoKey> {
-  const der = privateKey.export({ type: 'pkcs8', format: 'der' });
-  const algorithm =
-    privateKey.asymmetricKeyType === 'ec'
-      ? { name: 'ECDSA', namedCurve: privateKey.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'P-384' : 'P-256' }
-      : { name: 'RSASSA-PKCS1-v1_5', hash };
-  return webcrypto.subtle.importKey('pkcs8', der, algorithm, false, ['sign']);
+  return webcrypto.subtle.importKey('pkcs8', privateKey.export({ type: 'pkcs8', format: 'der' }), importAlgorithm(privateKey, hash), false, ['sign']);
 }
 
 function randomSerial(): string {
@@ -152,7 +154,7 @@ export async function createCsr(keys: KeyPairPem, subject: string, hash: HashNam
     name: subject,
     keys: {
       privateKey: (await toSigningKey(keys.privateKey, hash)) as never,
-      publicKey: (await new x509.PublicKey(keys.publicKey.export({ type: 'spki', format: 'der' })).export(signingAlgorithm(keys.privateKey, hash) as never, ['verify'])) as never,
+      publicKey: (await webcrypto.subtle.importKey('spki', keys.publicKey.export({ type: 'spki', format: 'der' }), importAlgorithm(keys.privateKey, hash), true, ['verify'])) as never,
     },
     signingAlgorithm: signingAlgorithm(keys.privateKey, hash),
   });
