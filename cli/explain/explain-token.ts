@@ -3,7 +3,7 @@ import type { ClientCertificateFacts } from '../../lambdas/core/client-certifica
 import { decodeCompactJws } from '../../lambdas/core/compact-jws.js';
 import { KEY_NAME_PATTERN, MAX_JTI_LENGTH, MAX_KID_LENGTH, MAX_TOKEN_BYTES, SUBJECT_PREFIX, TOKEN_ALGORITHM } from '../../lambdas/core/limits.js';
 import type { InternalReason, PublicReason } from '../../lambdas/core/reasons.js';
-import type { JsonObject, JsonValue } from '../../lambdas/core/strict-json.js';
+import { writtenAsIntegerLiteral, type JsonObject, type JsonValue } from '../../lambdas/core/strict-json.js';
 import type { TokenRules } from '../../lambdas/core/token-rules.js';
 import { checkSignature, checkTokenBeforeSignature, verifyRs512Signature, type VerificationKey } from '../../lambdas/core/verify-token.js';
 import { formatDuration, formatRelative, isoFromSeconds } from '../time.js';
@@ -107,6 +107,7 @@ function epochRule(name: 'iat' | 'exp'): (c: Context) => Outcome {
     const value = c.claims[name];
     if (value === undefined) return fail('missing_claim', `${name} is missing`);
     if (!isEpochSeconds(value)) return fail('invalid_claim', `${name} is ${describe(value)}, not a non-negative integer`);
+    if (!writtenAsIntegerLiteral(c.claims, name)) return fail('invalid_claim', `${name} is written with a fraction or an exponent; write it as a plain integer (${value})`);
     return pass(`${value}`);
   };
 }
@@ -169,9 +170,11 @@ const RULES: readonly { readonly id: string; readonly rule: string; readonly che
   {
     id: 'nbf',
     rule: 'nbf, if present, is an integer number of seconds',
-    check: ({ claims: { nbf } }) => {
+    check: ({ claims }) => {
+      const { nbf } = claims;
       if (nbf === undefined) return pass('absent');
-      return isEpochSeconds(nbf) ? pass(`${nbf}`) : fail('invalid_claim', `nbf is ${describe(nbf)}, not a non-negative integer`);
+      if (!isEpochSeconds(nbf)) return fail('invalid_claim', `nbf is ${describe(nbf)}, not a non-negative integer`);
+      return writtenAsIntegerLiteral(claims, 'nbf') ? pass(`${nbf}`) : fail('invalid_claim', `nbf is written with a fraction or an exponent; write it as a plain integer (${nbf})`);
     },
   },
   {

@@ -66,12 +66,18 @@ function internMemberName(name: string): string {
   }
 }
 
+/** Top-level members whose number was written with a fraction or an exponent (`1700000000.0`, `17e8`). */
+const NON_INTEGER_LITERALS = Symbol('keygate.nonIntegerLiterals');
+type WithLiteralNotes = JsonObject & { [NON_INTEGER_LITERALS]?: Set<string> };
+
 /**
- * Top-level members the token contract requires to be integers. A number written with a fraction
- * or an exponent (`1700000000.0`, `17e8`) is kept as its text, so the claim check refuses it even
- * when its value is a whole number.
+ * Whether a top-level number member of an object from this parser was written as a plain integer.
+ * The token contract wants integers for iat, exp and nbf: `1700000000.0` has a whole value but is
+ * not written as one.
  */
-const INTEGER_LITERAL_MEMBERS = new Set(['iat', 'exp', 'nbf']);
+export function writtenAsIntegerLiteral(object: JsonObject, name: string): boolean {
+  return !(object as WithLiteralNotes)[NON_INTEGER_LITERALS]?.has(name);
+}
 
 class Parser {
   private pos = 0;
@@ -234,9 +240,17 @@ class Parser {
       if (result[key] !== undefined) throw new StrictJsonError('duplicate member');
       this.skipWhitespace();
       if (this.text.charCodeAt(this.pos++) !== COLON) throw new StrictJsonError('expected : after a member name');
-      const valueStart = this.pos;
       const value = this.parseValue(depth);
-      result[key] = depth === 0 && typeof value === 'number' && !this.lastNumberIsIntegerLiteral && INTEGER_LITERAL_MEMBERS.has(key) ? this.text.slice(valueStart, this.pos).trim() : value;
+      result[key] = value;
+      if (depth === 0 && typeof value === 'number' && !this.lastNumberIsIntegerLiteral) {
+        let notes = (result as WithLiteralNotes)[NON_INTEGER_LITERALS];
+        if (!notes) {
+          notes = new Set();
+          // Not enumerable: the note stays out of copies, comparisons and JSON output.
+          Object.defineProperty(result, NON_INTEGER_LITERALS, { value: notes });
+        }
+        notes.add(key);
+      }
       this.skipWhitespace();
       const c = this.text.charCodeAt(this.pos++);
       if (c === CLOSE_BRACE) return result;

@@ -1,6 +1,6 @@
 import { MAX_JTI_LENGTH, MAX_KID_LENGTH, KEY_NAME_PATTERN, SUBJECT_PREFIX, TOKEN_ALGORITHM } from './limits.js';
 import { deny, type Denial } from './reasons.js';
-import type { JsonObject, JsonValue } from './strict-json.js';
+import { writtenAsIntegerLiteral, type JsonObject } from './strict-json.js';
 
 /** Tunable parts of the token contract; the rest is fixed. */
 export interface TokenRules {
@@ -38,8 +38,10 @@ export function checkHeader(header: JsonObject): { ok: true; kid: string | undef
   return { ok: true, kid };
 }
 
-function isEpochSeconds(value: JsonValue | undefined): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+/** A claim that is a non-negative safe integer written as an integer literal, or undefined. */
+export function epochSecondsClaim(payload: JsonObject, name: 'iat' | 'exp' | 'nbf'): number | undefined {
+  const value = payload[name];
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && writtenAsIntegerLiteral(payload, name) ? value : undefined;
 }
 
 /** Claims: sub grammar, iat/exp/nbf integers, lifetime, expiry and not-before with skew, jti. */
@@ -54,19 +56,22 @@ export function checkClaims(payload: JsonObject, nowSeconds: number, rules: Toke
   if (iat === undefined) return deny('missing_claim', 'iat is required');
   if (exp === undefined) return deny('missing_claim', 'exp is required');
   if (jti === undefined) return deny('missing_claim', 'jti is required');
-  if (!isEpochSeconds(iat)) return deny('invalid_claim', 'iat must be a non-negative integer number of seconds');
-  if (!isEpochSeconds(exp)) return deny('invalid_claim', 'exp must be a non-negative integer number of seconds');
-  if (nbf !== undefined && !isEpochSeconds(nbf)) return deny('invalid_claim', 'nbf must be a non-negative integer number of seconds');
+  const iatSeconds = epochSecondsClaim(payload, 'iat');
+  const expSeconds = epochSecondsClaim(payload, 'exp');
+  const nbfSeconds = nbf === undefined ? undefined : epochSecondsClaim(payload, 'nbf');
+  if (iatSeconds === undefined) return deny('invalid_claim', 'iat must be a non-negative integer number of seconds');
+  if (expSeconds === undefined) return deny('invalid_claim', 'exp must be a non-negative integer number of seconds');
+  if (nbf !== undefined && nbfSeconds === undefined) return deny('invalid_claim', 'nbf must be a non-negative integer number of seconds');
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
     return deny('invalid_claim', `jti must be a non-empty string of at most ${MAX_JTI_LENGTH} characters`);
   }
-  if (exp <= iat) return deny('invalid_claim', 'exp must be after iat');
-  if (exp - iat > rules.maxLifetimeSeconds) {
-    return deny('lifetime_too_long', `exp - iat is ${exp - iat} s; at most ${rules.maxLifetimeSeconds} s is allowed`);
+  if (expSeconds <= iatSeconds) return deny('invalid_claim', 'exp must be after iat');
+  if (expSeconds - iatSeconds > rules.maxLifetimeSeconds) {
+    return deny('lifetime_too_long', `exp - iat is ${expSeconds - iatSeconds} s; at most ${rules.maxLifetimeSeconds} s is allowed`);
   }
-  if (exp <= now - rules.clockSkewSeconds) return deny('token_expired', `expired ${now - exp} s ago`);
-  if (iat > now + rules.clockSkewSeconds) return deny('token_not_yet_valid', `iat is ${iat - now} s in the future`);
-  if (nbf !== undefined && nbf > now + rules.clockSkewSeconds) return deny('token_not_yet_valid', `nbf is ${nbf - now} s in the future`);
+  if (expSeconds <= now - rules.clockSkewSeconds) return deny('token_expired', `expired ${now - expSeconds} s ago`);
+  if (iatSeconds > now + rules.clockSkewSeconds) return deny('token_not_yet_valid', `iat is ${iatSeconds - now} s in the future`);
+  if (nbfSeconds !== undefined && nbfSeconds > now + rules.clockSkewSeconds) return deny('token_not_yet_valid', `nbf is ${nbfSeconds - now} s in the future`);
 
-  return { ok: true, keyName: sub.slice(SUBJECT_PREFIX.length), jti, iat, exp, payload };
+  return { ok: true, keyName: sub.slice(SUBJECT_PREFIX.length), jti, iat: iatSeconds, exp: expSeconds, payload };
 }

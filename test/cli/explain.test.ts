@@ -93,6 +93,7 @@ describe('keygate explain', () => {
     ['missing jti', () => mintToken(pair, { nowSeconds: NOW, omit: ['jti'] }), 'missing_claim', 'invalid_claims', /jti is missing/],
     ['non-integer exp', async () => signRaw(pair, '{"alg":"RS512"}', JSON.stringify({ sub: 'ces:customer:acme', iat: NOW, exp: NOW + 0.5, jti: 'j' })), 'invalid_claim', 'invalid_claims', /exp is \d+\.5, not a non-negative integer/],
     ['unknown kid', () => mintToken(pair, { nowSeconds: NOW, kid: 'old-key' }), 'unknown_kid', 'invalid_signature', /kid "old-key" is not this key's kid .* \(the signature itself verifies with this key\)/],
+    ['exp written with a fraction', async () => signRaw(pair, '{"alg":"RS512"}', `{"sub":"ces:customer:acme","iat":${NOW},"exp":${NOW + 60}.0,"jti":"j"}`), 'invalid_claim', 'invalid_claims', /exp is written with a fraction or an exponent/],
     ['crit', async () => signRaw(pair, '{"alg":"RS512","crit":["exp"]}', JSON.stringify({ sub: 'ces:customer:acme', iat: NOW, exp: NOW + 60, jti: 'j' })), 'malformed_token', 'malformed_token', /crit is present/],
   ])('denies a token (%s) with exit 1, naming the internal and public reason', async (_label, make, reason, publicReason, detail) => {
     // Prepare

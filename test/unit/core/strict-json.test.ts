@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCanonicalBase64url, decodeStrictBase64 } from '../../../lambdas/core/base64url.js';
-import { parseStrictJsonObject } from '../../../lambdas/core/strict-json.js';
+import { parseStrictJsonObject, writtenAsIntegerLiteral } from '../../../lambdas/core/strict-json.js';
 
 describe('parseStrictJsonObject', () => {
   it('parses what JSON.parse parses for objects', () => {
@@ -25,8 +25,11 @@ describe('parseStrictJsonObject', () => {
     expect(() => parseStrictJsonObject(text)).toThrow();
   });
 
-  it('keeps top-level iat/exp/nbf written with a fraction or exponent as text (integers only), nested ones as numbers', () => {
-    expect(parseStrictJsonObject('{"iat":17.0,"exp":1e3,"nbf":5,"other":1.0,"x":{"iat":2.0}}')).toEqual({ iat: '17.0', exp: '1e3', nbf: 5, other: 1, x: { iat: 2 } });
+  it('notes top-level numbers written with a fraction or exponent (the contract wants integers for iat, exp, nbf)', () => {
+    const parsed = parseStrictJsonObject('{"iat":17.0,"exp":1e3,"nbf":5,"x":{"iat":2.0}}');
+    expect(parsed).toEqual({ iat: 17, exp: 1000, nbf: 5, x: { iat: 2 } });
+    expect(['iat', 'exp', 'nbf'].map((name) => writtenAsIntegerLiteral(parsed, name))).toEqual([false, false, true]);
+    expect(Object.keys(parsed)).toEqual(['iat', 'exp', 'nbf', 'x']);
   });
 
   it('keeps "__proto__" as an ordinary member', () => {
