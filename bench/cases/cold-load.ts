@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
 import { median } from '../lib/measure.js';
 import type { CaseResult } from '../lib/report.js';
+import { LAMBDA_ENV } from '../lib/lambda-env.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -56,15 +57,6 @@ export function bundleBytesCase(bundles: Bundles): CaseResult {
   return { case: 'bundle-bytes', unit: 'bytes', floor: statSync(bundles.sdkOnly).size, keygate: statSync(bundles.authorizer).size, peers: {} };
 }
 
-const LAMBDA_ENV = {
-  PATH: process.env['PATH'],
-  AWS_REGION: 'eu-west-1',
-  AWS_LAMBDA_FUNCTION_NAME: 'keygate-authorizer',
-  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
-  POWERTOOLS_SERVICE_NAME: 'keygate',
-  POWERTOOLS_METRICS_NAMESPACE: 'keygate',
-  POWERTOOLS_LOG_LEVEL: 'INFO',
-};
 
 /** Milliseconds from spawning `node` to its exit after importing the module (and reading its handler export). */
 function timeImport(file: string): number {

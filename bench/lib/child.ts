@@ -3,6 +3,7 @@ import { openSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MeasureOptions } from './measure.js';
 import type { CaseResult } from './report.js';
+import { LAMBDA_ENV } from './lambda-env.js';
 
 /** Runs bench/handler-child.ts with stdout and stderr on /dev/null; its results come over IPC. */
 export function runHandlerCases(options: MeasureOptions): Promise<CaseResult[]> {
@@ -10,17 +11,7 @@ export function runHandlerCases(options: MeasureOptions): Promise<CaseResult[]> 
   const child = fork(fileURLToPath(new URL('../handler-child.ts', import.meta.url)), [JSON.stringify(options)], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', devNull, devNull, 'ipc'],
-    env: {
-      PATH: process.env['PATH'],
-      HOME: process.env['HOME'],
-      NODE_ENV: 'production',
-      AWS_REGION: 'eu-west-1',
-      AWS_LAMBDA_FUNCTION_NAME: 'keygate-authorizer',
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
-      POWERTOOLS_SERVICE_NAME: 'keygate',
-      POWERTOOLS_METRICS_NAMESPACE: 'keygate',
-      POWERTOOLS_LOG_LEVEL: 'INFO',
-    },
+    env: { ...LAMBDA_ENV, HOME: process.env['HOME'], NODE_ENV: 'production' },
   });
   closeSync(devNull);
   return new Promise((resolve, reject) => {
