@@ -316,6 +316,9 @@ export class KeygateApi extends Construct {
         KEYGATE_KEY_CACHE_SECONDS: String(config.keyCacheSeconds),
         KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: String(config.unknownKeyCacheSeconds),
         KEYGATE_STALE_IF_ERROR_SECONDS: String(config.staleIfErrorSeconds),
+        // The authorizer re-checks stored keys against the same size limits as registration.
+        KEYGATE_MIN_KEY_BITS: String(config.keySizeLimits.minBits),
+        KEYGATE_MAX_KEY_BITS: String(config.keySizeLimits.maxBits),
         KEYGATE_DEFAULT_BINDING: config.defaultBinding,
         ...(props.replayTable ? { KEYGATE_REPLAY_TABLE: props.replayTable.tableName } : {}),
         ...(this.revocationSecretName !== undefined

@@ -246,6 +246,14 @@ describe('KeygateApi defense-in-depth props', () => {
     expect(JSON.stringify(revocation[0]?.['Resource'])).toMatch(/:secretsmanager:eu-west-1:111122223333:secret:teams\/payments\/crl-\?{6}"/);
   });
 
+  it('gives the authorizer the same key-size limits as registration (it re-checks stored keys against them)', () => {
+    const scope = stack();
+    new KeygateApi(scope, 'Keygate', props(scope, { settings: { minKeyBits: 3072, maxKeyBits: 8192 } }));
+    for (const fn of ['REQUEST authorizer', 'registration API']) {
+      expect(variables(scope, fn)).toMatchObject({ KEYGATE_MIN_KEY_BITS: '3072', KEYGATE_MAX_KEY_BITS: '8192' });
+    }
+  });
+
   it('turns nothing on by default: no replay table, revocation list, /revocations route or extra alarms', () => {
     const scope = stack();
     const api = new KeygateApi(scope, 'Keygate', props(scope, {}));

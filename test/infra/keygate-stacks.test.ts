@@ -276,6 +276,8 @@ describe('functions', () => {
           KEYGATE_KEY_CACHE_SECONDS: '60',
           KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: '10',
           KEYGATE_STALE_IF_ERROR_SECONDS: '300',
+          KEYGATE_MIN_KEY_BITS: '2048',
+          KEYGATE_MAX_KEY_BITS: '4096',
           KEYGATE_DEFAULT_BINDING: 'none',
         },
       },
