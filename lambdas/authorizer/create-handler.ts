@@ -163,5 +163,6 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     return allowPolicy(verified.keyName, event.methodArn, context) as unknown as APIGatewayAuthorizerResult;
   }
 
-  return middy(authorize).use(injectLambdaContext(logger)).use(logMetrics(metrics)) as unknown as AuthorizerHandler;
+  // logEvent: false wins over POWERTOOLS_LOGGER_LOG_EVENT=true: the event carries the bearer token.
+  return middy(authorize).use(injectLambdaContext(logger, { logEvent: false })).use(logMetrics(metrics)) as unknown as AuthorizerHandler;
 }

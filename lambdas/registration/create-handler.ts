@@ -176,9 +176,9 @@ export function createRegistrationHandler(dependencies: RegistrationDependencies
   }
 
   async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-    const methods = routes[event.resource];
+    const methods = Object.hasOwn(routes, event.resource) ? routes[event.resource] : undefined;
     if (!methods) return errorResponse(new HttpError(404, 'not_found', 'no such route'));
-    const route = methods[event.httpMethod];
+    const route = Object.hasOwn(methods, event.httpMethod) ? methods[event.httpMethod] : undefined;
     if (!route) {
       return errorResponse(new HttpError(405, 'method_not_allowed', `${event.httpMethod} is not allowed here`, { allow: Object.keys(methods).join(', ') }));
     }
@@ -200,5 +200,6 @@ export function createRegistrationHandler(dependencies: RegistrationDependencies
     }
   }
 
-  return middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics)) as unknown as RegistrationHandler;
+  // logEvent: false wins over POWERTOOLS_LOGGER_LOG_EVENT=true: the event carries the request body.
+  return middy(handle).use(injectLambdaContext(logger, { logEvent: false })).use(logMetrics(metrics)) as unknown as RegistrationHandler;
 }

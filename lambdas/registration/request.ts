@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { BINDING_POLICIES } from '../core/certificate-binding.js';
 import { MAX_PUBLIC_KEY_INPUT_CHARS } from '../core/key-material.js';
 import { isValidKeyName } from '../core/limits.js';
+import { parseStrictJsonObject, StrictJsonError } from '../core/strict-json.js';
 import { HttpError } from './http.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -55,22 +56,52 @@ export function parseJsonBody<T>(event: APIGatewayProxyEvent, schema: z.ZodType<
   } catch {
     throw new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
   }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.join('.') || 'body';
-    const unknown = issue?.code === 'unrecognized_keys' ? ` (unknown fields: ${issue.keys.map((k) => k.slice(0, 32)).join(', ')})` : '';
-    throw new HttpError(400, 'invalid_request', `${where}: ${issue?.message ?? 'invalid'}${unknown}`);
+  if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
+    // A duplicate member ({"publicKey": <private key>, "publicKey": <public key>}) is refused,
+    // not silently resolved to the last one as JSON.parse does.
+    try {
+      parseStrictJsonObject(text);
+    } catch (error) {
+      throw new HttpError(400, 'invalid_json', `the request body is not acceptable JSON: ${error instanceof StrictJsonError ? error.message : 'invalid'}`);
+    }
   }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new HttpError(400, 'invalid_request', describeIssue(parsed.error.issues[0]));
   return parsed.data;
+}
+
+const PRINTABLE_FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+
+/**
+ * One line about the first schema issue, built from our own words only: zod's messages quote
+ * the input (an unknown field's name can be a line of a private key), so none of them is echoed.
+ */
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return 'body: invalid';
+  const where = issue.path.every((part) => typeof part === 'string' && PRINTABLE_FIELD_NAME.test(part)) && issue.path.length > 0 ? issue.path.join('.') : 'body';
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const shown = issue.keys.filter((key) => PRINTABLE_FIELD_NAME.test(key));
+      const hidden = issue.keys.length - shown.length;
+      const names = [...shown.map((key) => `"${key}"`), ...(hidden > 0 ? [`${hidden} not shown`] : [])].join(', ');
+      return `${where}: unknown field${issue.keys.length === 1 ? '' : 's'} ${names}`;
+    }
+    case 'invalid_type':
+      return `${where}: expected ${issue.expected}`;
+    case 'invalid_value':
+      return `${where}: expected one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
+    case 'too_small':
+      return `${where}: too short or too small (minimum ${String(issue.minimum)})`;
+    case 'too_big':
+      return `${where}: too long or too large (maximum ${String(issue.maximum)})`;
+    default:
+      return `${where}: invalid`;
+  }
 }
 
 export function parseQuery<T>(event: APIGatewayProxyEvent, schema: z.ZodType<T>): T {
   const parsed = schema.safeParse(event.queryStringParameters ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new HttpError(400, 'invalid_request', `query ${issue?.path.join('.') || ''}: ${issue?.message ?? 'invalid'}`);
-  }
+  if (!parsed.success) throw new HttpError(400, 'invalid_request', `query ${describeIssue(parsed.error.issues[0])}`);
   return parsed.data;
 }
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 /** A real moto_server on a free 127.0.0.1 port, started and stopped by the tests. */
 export interface MotoServer {
@@ -36,8 +37,11 @@ async function waitUntilUp(endpoint: string, child: ChildProcess): Promise<void>
   throw new Error('moto_server did not start within 20 s');
 }
 
+// moto's own app served one request at a time: see the script for why not `moto_server`.
+const singleThreadedMoto = fileURLToPath(new URL('./moto-server.py', import.meta.url));
+
 function launch(port: number): ChildProcess {
-  return spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  return spawn('python3', [singleThreadedMoto, '127.0.0.1', String(port)], { stdio: 'ignore' });
 }
 
 async function kill(child: ChildProcess): Promise<void> {

@@ -7,6 +7,7 @@ import { SecretsManagerKeyStore } from '../../lambdas/key-store/secrets-manager-
 import { createSelfSignedCa, issueCertificate } from '../../cli/pki/x509.js';
 import { authorizerEvent, captureOutput, lambdaContext, registrationEvent, type ProxyEventOptions } from '../helpers/events.js';
 import { mintToken, rsaKeyPair } from '../helpers/keys.js';
+import { expectNoFragments, secretFragments } from '../helpers/leaks.js';
 import { startMoto, useDummyAwsCredentials, type MotoServer } from '../helpers/moto.js';
 import { pkcs1PemWithExponent } from '../helpers/odd-keys.js';
 
@@ -22,19 +23,32 @@ function setup() {
   const prefix = `reg-${++counter}/keys/`;
   const config = readConfig({ KEYGATE_SECRET_PREFIX: prefix });
   const handler = createRegistrationHandler({ config, keyStore: new SecretsManagerKeyStore({ prefix }) });
+  const sent: string[] = [];
   const call = async (options: ProxyEventOptions) => {
-    const response = await handler(registrationEvent(options), lambdaContext);
+    const event = registrationEvent(options);
+    sent.push(event.body ?? '');
+    const response = await handler(event, lambdaContext);
     return { status: response.statusCode, body: JSON.parse(response.body) as Record<string, unknown> & { error?: string; keys?: { kid: string }[] }, headers: response.headers ?? {} };
   };
   const put = (name: string, publicKey: unknown, extra: Partial<ProxyEventOptions> = {}) =>
     call({ method: 'PUT', resource: '/keys/{name}', pathParameters: { name }, body: { publicKey }, ...extra });
-  return { call, put, prefix, config };
+  return { call, put, prefix, config, lastBodySent: () => sent.at(-1) ?? '' };
 }
 
 const a = rsaKeyPair(2048);
 const b = rsaKeyPair(2048, 'b');
 const c = rsaKeyPair(2048, 'c');
 const b64 = (text: string) => Buffer.from(text).toString('base64');
+const SUPPORT_ARN = 'arn:aws:sts::123456789012:assumed-role/keygate-support/alice';
+
+/** The structured audit lines among everything the handler wrote. */
+function auditLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line['audit'] === true);
+}
 
 describe('registration API, route by route (moto_server)', () => {
   it('PUT /keys/{name}: 201 for a new name, 200 when added or already present, 409 too_many_keys for a third', async () => {
@@ -120,6 +134,26 @@ describe('registration API, route by route (moto_server)', () => {
     expect(wrong.headers['allow']).toBe('PUT, GET, DELETE');
   });
 
+  it('every change writes one audit line: action, outcome, caller, name and kid, and nothing of the key', async () => {
+    const { put, call } = setup();
+    const { output } = await captureOutput(async () => {
+      await put('acme', a.publicKeyPem);
+      await put('acme', b.publicKeyPem);
+      await call({ method: 'DELETE', resource: '/keys/{name}/{kid}', pathParameters: { name: 'acme', kid: a.kid } });
+      await call({ method: 'DELETE', resource: '/keys/{name}', pathParameters: { name: 'acme' } });
+      await call({ method: 'POST', resource: '/keys/{name}/restore', pathParameters: { name: 'acme' } });
+      await call({ method: 'GET', resource: '/keys/{name}', pathParameters: { name: 'acme' } });
+    });
+    expect(auditLines(output)).toEqual([
+      expect.objectContaining({ action: 'add_key', outcome: 'ok', caller: SUPPORT_ARN, keyName: 'acme', kid: a.kid }),
+      expect.objectContaining({ action: 'add_key', outcome: 'ok', caller: SUPPORT_ARN, keyName: 'acme', kid: b.kid }),
+      expect.objectContaining({ action: 'remove_key', outcome: 'ok', caller: SUPPORT_ARN, keyName: 'acme', kid: a.kid }),
+      expect.objectContaining({ action: 'revoke_name', outcome: 'ok', caller: SUPPORT_ARN, keyName: 'acme' }),
+      expect.objectContaining({ action: 'restore_name', outcome: 'ok', caller: SUPPORT_ARN, keyName: 'acme' }),
+    ]);
+    expectNoFragments('the audit lines', output, secretFragments(a.publicKeyPem, b.publicKeyPem, a.jwk.n, b.jwk.n));
+  });
+
   it('refuses a change with no caller identity (403)', async () => {
     const { put } = setup();
     expect(await put('acme', a.publicKeyPem, { userArn: null })).toMatchObject({ status: 403, body: { error: 'missing_caller_identity' } });
@@ -127,51 +161,67 @@ describe('registration API, route by route (moto_server)', () => {
 });
 
 describe('registration refusals: status and stable error code', () => {
-  const { put } = setup();
+  const { put, lastBodySent } = setup();
   const privatePkcs8 = a.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const cases: [string, () => ReturnType<typeof put>, number, string][] = [
-    ['PKCS#1 private key', async () => put('x', a.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()), 400, 'private_key_not_accepted'],
-    ['PKCS#8 private key', async () => put('x', privatePkcs8), 400, 'private_key_not_accepted'],
-    ['encrypted private key', async () => put('x', a.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }).toString()), 400, 'private_key_not_accepted'],
-    ['EC key', async () => put('x', generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString()), 400, 'unsupported_key_type'],
-    ['Ed25519 key', async () => put('x', generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString()), 400, 'unsupported_key_type'],
-    ['1024-bit key', async () => put('x', generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString()), 400, 'key_too_small'],
-    ['over-limit key (6144 bits)', async () => put('x', rsaKeyPair(6144).publicKeyPem), 400, 'key_too_large'],
-    ['e = 3', async () => put('x', generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 }).publicKey.export({ type: 'spki', format: 'pem' }).toString()), 400, 'unsupported_exponent'],
-    ['e = 1', async () => put('x', pkcs1PemWithExponent(1)), 400, 'unsupported_exponent'],
-    ['two PEM blocks', async () => put('x', a.publicKeyPem + b.publicKeyPem), 400, 'multiple_pem_blocks'],
-    ['text around the block', async () => put('x', `key:\n${a.publicKeyPem}`), 400, 'text_around_pem'],
-    ['base64 applied twice', async () => put('x', b64(b64(a.publicKeyPem))), 400, 'double_encoded'],
-    ['garbage', async () => put('x', 'garbage!'), 400, 'not_pem'],
-    ['publicKey not a string', async () => put('x', 42), 400, 'invalid_request'],
-    ['unknown field', async () => put('x', a.publicKeyPem, { body: { publicKey: a.publicKeyPem, owner: 'me' } }), 400, 'invalid_request'],
-    ['empty body', async () => put('x', undefined, { rawBody: '' }), 400, 'invalid_json'],
-    ['non-JSON body', async () => put('x', undefined, { rawBody: '{"publicKey":' }), 400, 'invalid_json'],
-    ['JSON array body', async () => put('x', undefined, { rawBody: '[]' }), 400, 'invalid_request'],
-    ['oversized body', async () => put('x', 'A'.repeat(17 * 1024)), 413, 'body_too_large'],
-    ['wrong content type', async () => put('x', a.publicKeyPem, { contentType: 'text/plain' }), 415, 'unsupported_media_type'],
-    ['no content type', async () => put('x', a.publicKeyPem, { contentType: null }), 415, 'unsupported_media_type'],
-    ['name ..', async () => put('..', a.publicKeyPem), 400, 'invalid_key_name'],
-    ['name with /', async () => put('a/b', a.publicKeyPem), 400, 'invalid_key_name'],
-    ['name with :', async () => put('a:b', a.publicKeyPem), 400, 'invalid_key_name'],
-    ['name of 65 characters', async () => put('a'.repeat(65), a.publicKeyPem), 400, 'invalid_key_name'],
-    ['empty name', async () => put('', a.publicKeyPem), 400, 'invalid_key_name'],
-    ['expired certificate', async () => {
+  const cases: [string, number, string, () => ReturnType<typeof put>][] = [
+    ['PKCS#1 private key', 400, 'private_key_not_accepted', async () => put('x', a.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString())],
+    ['PKCS#8 private key', 400, 'private_key_not_accepted', async () => put('x', privatePkcs8)],
+    ['encrypted private key', 400, 'private_key_not_accepted', async () => put('x', a.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }).toString())],
+    ['EC key', 400, 'unsupported_key_type', async () => put('x', generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString())],
+    ['Ed25519 key', 400, 'unsupported_key_type', async () => put('x', generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString())],
+    ['1024-bit key', 400, 'key_too_small', async () => put('x', generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString())],
+    ['over-limit key (6144 bits)', 400, 'key_too_large', async () => put('x', rsaKeyPair(6144).publicKeyPem)],
+    ['e = 3', 400, 'unsupported_exponent', async () => put('x', generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 }).publicKey.export({ type: 'spki', format: 'pem' }).toString())],
+    ['e = 1', 400, 'unsupported_exponent', async () => put('x', pkcs1PemWithExponent(1))],
+    ['two PEM blocks', 400, 'multiple_pem_blocks', async () => put('x', a.publicKeyPem + b.publicKeyPem)],
+    ['text around the block', 400, 'text_around_pem', async () => put('x', `key:\n${a.publicKeyPem}`)],
+    ['base64 applied twice', 400, 'double_encoded', async () => put('x', b64(b64(a.publicKeyPem)))],
+    ['garbage', 400, 'not_pem', async () => put('x', 'garbage!')],
+    ['publicKey not a string', 400, 'invalid_request', async () => put('x', 42)],
+    ['unknown field', 400, 'invalid_request', async () => put('x', a.publicKeyPem, { body: { publicKey: a.publicKeyPem, owner: 'me' } })],
+    ['empty body', 400, 'invalid_json', async () => put('x', undefined, { rawBody: '' })],
+    ['non-JSON body', 400, 'invalid_json', async () => put('x', undefined, { rawBody: '{"publicKey":' })],
+    ['JSON array body', 400, 'invalid_request', async () => put('x', undefined, { rawBody: '[]' })],
+    ['oversized body', 413, 'body_too_large', async () => put('x', 'A'.repeat(17 * 1024))],
+    ['wrong content type', 415, 'unsupported_media_type', async () => put('x', a.publicKeyPem, { contentType: 'text/plain' })],
+    ['no content type', 415, 'unsupported_media_type', async () => put('x', a.publicKeyPem, { contentType: null })],
+    ['name ..', 400, 'invalid_key_name', async () => put('..', a.publicKeyPem)],
+    ['name with /', 400, 'invalid_key_name', async () => put('a/b', a.publicKeyPem)],
+    ['name with :', 400, 'invalid_key_name', async () => put('a:b', a.publicKeyPem)],
+    ['name of 65 characters', 400, 'invalid_key_name', async () => put('a'.repeat(65), a.publicKeyPem)],
+    ['empty name', 400, 'invalid_key_name', async () => put('', a.publicKeyPem)],
+    ['expired certificate', 400, 'certificate_expired', async () => {
       const ca = await createSelfSignedCa({ subject: 'CN=Old CA', notBefore: new Date('2020-01-01'), notAfter: new Date('2030-01-01') });
       const old = await issueCertificate({ issuer: ca, profile: 'client', subject: 'CN=old', notBefore: new Date('2020-01-01'), notAfter: new Date('2021-01-01') });
       return put('x', old.certificatePem);
-    }, 400, 'certificate_expired'],
+    }],
   ];
 
-  it.each(cases)('%s → %i %s, without echoing the input', async (_label, act, status, code) => {
+  it.each(cases)('%s → %d %s, without echoing the input', async (_label, status, code, act) => {
     const { result, output } = await captureOutput(act);
     expect(result).toMatchObject({ status, body: { error: code, message: expect.any(String) } });
     expect(Object.keys(result?.body ?? {}).sort()).toEqual(['error', 'message']);
-    const privateBody = privatePkcs8.split('\n')[1] as string;
-    expect(JSON.stringify(result)).not.toContain(privateBody.slice(0, 30));
-    expect(output).not.toContain(privateBody.slice(0, 30));
+    const input = secretFragments(lastBodySent());
+    expectNoFragments('the response', JSON.stringify(result), input);
+    expectNoFragments('the log output', output, input);
     expect(output).not.toMatch(/MII[A-Za-z0-9+/]{20}/); // no DER/PEM body of any key in any log line
-    expect(output).toContain('"audit":true');
+    expect(auditLines(output)).toEqual([expect.objectContaining({ action: 'PUT /keys/{name}', outcome: `refused:${code}`, caller: SUPPORT_ARN })]);
+  });
+
+  it('a private key hidden in a field name is neither echoed nor logged', async () => {
+    const privateLine = privatePkcs8.split('\n')[3] as string;
+    const { result, output } = await captureOutput(() => put('x', a.publicKeyPem, { body: { publicKey: a.publicKeyPem, [privateLine]: 1 } }));
+    expect(result).toMatchObject({ status: 400, body: { error: 'invalid_request', message: 'body: unknown field 1 not shown' } });
+    const secret = secretFragments(privateLine);
+    expectNoFragments('the response', JSON.stringify(result), secret);
+    expectNoFragments('the log output', output, secret);
+  });
+
+  it('a duplicate publicKey member is refused, not resolved to the last one', async () => {
+    const rawBody = `{"publicKey":${JSON.stringify(privatePkcs8)},"publicKey":${JSON.stringify(a.publicKeyPem)}}`;
+    const { result, output } = await captureOutput(() => put('x', undefined, { rawBody }));
+    expect(result).toMatchObject({ status: 400, body: { error: 'invalid_json', message: expect.stringContaining('duplicate member') } });
+    expectNoFragments('the log output', output, secretFragments(privatePkcs8));
   });
 
   it.each([
@@ -181,11 +231,14 @@ describe('registration refusals: status and stable error code', () => {
     ['PKCS#1 base64-encoded once', () => b64(a.publicKey.export({ type: 'pkcs1', format: 'pem' }).toString())],
     ['CRLF line endings', () => a.publicKeyPem.replace(/\n/g, '\r\n')],
   ])('accepts %s', async (_label, input) => {
-    const { put: fresh } = setup();
+    const { put: fresh, lastBodySent } = setup();
     const { result, output } = await captureOutput(() => fresh('acme', input()));
     expect(result).toMatchObject({ status: 201, body: { kid: a.kid } });
+    const material = secretFragments(lastBodySent(), a.jwk.n);
+    expectNoFragments('the response', JSON.stringify(result), material);
+    expectNoFragments('the log output', output, material);
     expect(output).not.toMatch(/MII[A-Za-z0-9+/]{20}/);
-    expect(output).toContain(a.kid);
+    expect(auditLines(output)).toEqual([expect.objectContaining({ action: 'add_key', outcome: 'ok', caller: SUPPORT_ARN, keyName: 'acme', kid: a.kid })]);
   });
 
   it('accepts a valid certificate and its base64 form', async () => {
