@@ -26,7 +26,7 @@ export interface AuthorizerDependencies {
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   /** Overrides of the key cache's fixed bounds (tests and benchmarks). */
-  readonly cache?: Partial<Pick<KeyCacheOptions, 'unknownNameBudget' | 'maxEntries'>>;
+  readonly cache?: Partial<Pick<KeyCacheOptions, 'unknownNameBudget' | 'maxEntries' | 'maxUnknownEntries'>>;
   /** When given, each accepted token's jti is recorded once and a second use is denied (replayed_token). */
   readonly replayGuard?: ReplayGuard | undefined;
   /** When given, client certificates on this list are denied (certificate_revoked). */

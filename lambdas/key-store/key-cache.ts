@@ -11,14 +11,20 @@ export interface KeyCacheOptions {
   /** How long past expiry a known name's keys may be served while the store fails. */
   readonly staleIfErrorSeconds: number;
   readonly keySizeLimits: KeySizeLimits;
-  /** Most names held; the oldest is dropped first. @default 10000 */
+  /** Most names with keys held; the least recently read is dropped first. @default 10000 */
   readonly maxEntries?: number;
   /**
-   * Reads of names the cache knows nothing about, as a token bucket: at most `burst + perSecond × t`
-   * in any t seconds. Tokens naming random unknown keys cost nothing to forge, so without this a
-   * flood would become one key-store read per token. Past the budget the name is treated as
-   * unknown (a denial, never a fault: a 5xx for uncached names would tell an attacker which names
-   * are cached, that is, in use). @default { perSecond: 20, burst: 40 }
+   * Most unknown names remembered, held apart from the names with keys so that made-up names can
+   * never push a real one out. @default 10000
+   */
+  readonly maxUnknownEntries?: number;
+  /**
+   * Reads of names not known to have keys (never seen, or remembered as unknown and due for a
+   * re-read), as a token bucket: at most `burst + perSecond × t` in any t seconds. Tokens naming
+   * random unknown keys cost nothing to forge, so without this a flood would become one key-store
+   * read per token. Past the budget the name is treated as unknown (a denial, never a fault: a 5xx
+   * for uncached names would tell an attacker which names are cached, that is, in use).
+   * @default { perSecond: 20, burst: 40 }
    */
   readonly unknownNameBudget?: { readonly perSecond: number; readonly burst: number };
   /** Milliseconds since the epoch. @default Date.now */
@@ -27,7 +33,7 @@ export interface KeyCacheOptions {
   readonly onIntegrityError?: (name: string, error: Error) => void;
 }
 
-/** `over-budget`: a never-seen name was not looked up because the unknown-name budget is spent. */
+/** `over-budget`: a name not known to have keys was not looked up because the unknown-name budget is spent. */
 export type KeyLookupSource = 'cache' | 'store' | 'stale' | 'over-budget';
 
 export interface KeyLookup {
@@ -39,22 +45,45 @@ export interface KeyLookup {
 }
 
 interface CacheEntry {
-  readonly keys: readonly VerificationKey[] | undefined;
+  readonly keys: readonly VerificationKey[];
   readonly binding: BindingPolicy | undefined;
   readonly expiresAt: number;
   readonly staleUntil: number;
 }
 
+/** Insertion-ordered map with a size bound: re-setting a key moves it last, the first is dropped. */
+class BoundedMap<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly maxSize: number) {}
+
+  get(key: string): V | undefined {
+    return this.map.get(key);
+  }
+
+  set(key: string, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.maxSize) {
+      const oldest = this.map.keys().next();
+      if (!oldest.done) this.map.delete(oldest.value);
+    }
+  }
+
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+}
+
 /**
  * The authorizer's view of the key store: imported key objects reused for a bounded time, unknown
  * names remembered briefly, concurrent look-ups of one name coalesced, a bounded stale window for
- * known names when the store fails, and a budget on reads of never-seen names.
+ * known names when the store fails, and a budget on every read of a name not known to have keys.
  */
 export class CachingKeyResolver {
-  private readonly entries = new Map<string, CacheEntry>();
+  private readonly known: BoundedMap<CacheEntry>;
+  private readonly unknown: BoundedMap<number>;
   private readonly inFlight = new Map<string, Promise<KeyLookup>>();
   private readonly now: () => number;
-  private readonly maxEntries: number;
   private readonly budget: { readonly perSecond: number; readonly burst: number };
   private tokens: number;
   private refilledAt: number;
@@ -64,25 +93,32 @@ export class CachingKeyResolver {
     private readonly options: KeyCacheOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.maxEntries = options.maxEntries ?? 10_000;
+    this.known = new BoundedMap(options.maxEntries ?? 10_000);
+    this.unknown = new BoundedMap(options.maxUnknownEntries ?? 10_000);
     this.budget = options.unknownNameBudget ?? { perSecond: 20, burst: 40 };
     this.tokens = this.budget.burst;
     this.refilledAt = this.now();
   }
 
   resolve(name: string): Promise<KeyLookup> | KeyLookup {
-    const entry = this.entries.get(name);
-    if (entry && this.now() < entry.expiresAt) return { keys: entry.keys, binding: entry.binding, source: 'cache' };
+    const now = this.now();
+    const entry = this.known.get(name);
+    if (entry && now < entry.expiresAt) return { keys: entry.keys, binding: entry.binding, source: 'cache' };
+    if (!entry) {
+      const unknownUntil = this.unknown.get(name);
+      if (unknownUntil !== undefined && now < unknownUntil) return { keys: undefined, binding: undefined, source: 'cache' };
+    }
     const pending = this.inFlight.get(name);
     if (pending) return pending;
-    if (!entry && !this.spendUnknownNameToken()) return { keys: undefined, binding: undefined, source: 'over-budget' };
+    // Only the re-read of a name known to have keys is free: their number is set by registrations,
+    // not by whoever sends tokens.
+    if (!entry && !this.spendUnknownNameToken(now)) return { keys: undefined, binding: undefined, source: 'over-budget' };
     const lookup = this.fetch(name, entry).finally(() => this.inFlight.delete(name));
     this.inFlight.set(name, lookup);
     return lookup;
   }
 
-  private spendUnknownNameToken(): boolean {
-    const now = this.now();
+  private spendUnknownNameToken(now: number): boolean {
     this.tokens = Math.min(this.budget.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.budget.perSecond);
     this.refilledAt = now;
     if (this.tokens < 1) return false;
@@ -102,13 +138,19 @@ export class CachingKeyResolver {
         this.options.onIntegrityError?.(name, error);
         keys = [];
       } else {
-        if (previous?.keys && this.now() < previous.staleUntil) return { keys: previous.keys, binding: previous.binding, source: 'stale' };
+        if (previous && this.now() < previous.staleUntil) return { keys: previous.keys, binding: previous.binding, source: 'stale' };
         throw error;
       }
     }
     const now = this.now();
-    const ttl = (keys ? this.options.keyCacheSeconds : this.options.unknownKeyCacheSeconds) * 1000;
-    this.remember(name, { keys, binding, expiresAt: now + ttl, staleUntil: keys ? now + ttl + this.options.staleIfErrorSeconds * 1000 : 0 });
+    if (keys) {
+      const expiresAt = now + this.options.keyCacheSeconds * 1000;
+      this.unknown.delete(name);
+      this.known.set(name, { keys, binding, expiresAt, staleUntil: expiresAt + this.options.staleIfErrorSeconds * 1000 });
+    } else {
+      this.known.delete(name);
+      this.unknown.set(name, now + this.options.unknownKeyCacheSeconds * 1000);
+    }
     return { keys, binding, source: 'store' };
   }
 
@@ -122,14 +164,5 @@ export class CachingKeyResolver {
       }
     }
     return keys;
-  }
-
-  private remember(name: string, entry: CacheEntry): void {
-    this.entries.delete(name);
-    this.entries.set(name, entry);
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
   }
 }
