@@ -12,6 +12,7 @@ import {
 import { withKeyAdded, withKeyRemoved, type AddKeyOptions } from './key-changes.js';
 import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, type KeyNamePage, type KeyRecord, type KeyStore, type RevokeResult, type StoredKey } from './key-store.js';
 import { parseStoredRecord, serializeRecord } from './stored-record.js';
+import { FAIL_FAST_CLIENT_OPTIONS } from '../shared/aws-client-options.js';
 
 export const KEY_NAME_TAG = 'keygate:key-name';
 const MAX_WRITE_ATTEMPTS = 6;
@@ -26,7 +27,7 @@ export interface SecretsManagerKeyStoreOptions {
 
 /** A client that gives up quickly: the authorizer must fail closed fast rather than hang. */
 export function createSecretsManagerClient(): SecretsManagerClient {
-  return new SecretsManagerClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
+  return new SecretsManagerClient(FAIL_FAST_CLIENT_OPTIONS);
 }
 
 type SecretState = { state: 'missing' } | { state: 'revoked' } | { state: 'active'; record: KeyRecord; versionId: string };

@@ -1,4 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { FAIL_FAST_CLIENT_OPTIONS } from '../shared/aws-client-options.js';
 
 /** Records each accepted token's `jti` once; a second use is a replay. */
 export interface ReplayGuard {
@@ -24,7 +25,7 @@ export function replayPartitionKey(keyName: string, jti: string): string {
 export class DynamoDbReplayGuard implements ReplayGuard {
   constructor(
     private readonly tableName: string,
-    private readonly client: DynamoDBClient = new DynamoDBClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } }),
+    private readonly client: DynamoDBClient = new DynamoDBClient(FAIL_FAST_CLIENT_OPTIONS),
   ) {}
 
   async recordFirstUse(keyName: string, jti: string, expiresAtSeconds: number): Promise<'first' | 'replayed'> {

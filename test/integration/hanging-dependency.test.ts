@@ -1,0 +1,83 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthorizerHandler } from '../../lambdas/authorizer/create-handler.js';
+import { readConfig } from '../../lambdas/core/config.js';
+import { FileKeyStore } from '../../lambdas/key-store/file-key-store.js';
+import { SecretsManagerKeyStore } from '../../lambdas/key-store/secrets-manager-key-store.js';
+import { DynamoDbReplayGuard } from '../../lambdas/replay/replay-guard.js';
+import { SecretsManagerRevocationStore } from '../../lambdas/revocation/revocation-store.js';
+import { createSelfSignedCa, issueCertificate } from '../../cli/pki/x509.js';
+import { authorizerEvent, captureOutput, lambdaContext } from '../helpers/events.js';
+import { mintToken, rsaKeyPair } from '../helpers/keys.js';
+import { useDummyAwsCredentials } from '../helpers/moto.js';
+import { storedKey } from '../helpers/stored-keys.js';
+
+// The one fault neither moto nor a stopped server produces: an endpoint that accepts the
+// connection and never answers. Each dependency must give up well inside the authorizer's
+// 10 s Lambda timeout and fail closed, counted as a fault.
+const LAMBDA_TIMEOUT_MS = 10_000;
+
+let server: Server;
+const sockets = new Set<Socket>();
+const dataDir = mkdtempSync(join(tmpdir(), 'keygate-hang-'));
+beforeAll(async () => {
+  server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || !address) throw new Error('no port');
+  useDummyAwsCredentials(`http://127.0.0.1:${address.port}`);
+});
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const pair = rsaKeyPair(2048);
+
+async function timedFailure(work: () => Promise<unknown>) {
+  const started = performance.now();
+  const { error, output } = await captureOutput(work);
+  return { error, output, elapsedMs: performance.now() - started };
+}
+
+describe('a dependency that accepts connections and never answers', () => {
+  it('Secrets Manager: the authorizer fails closed (AUTHORIZER_FAILURE) before the Lambda timeout, counted as KeyStoreFault', async () => {
+    const handler = createAuthorizerHandler({ keyStore: new SecretsManagerKeyStore(), config: readConfig({}) });
+    const token = await mintToken(pair);
+    const { error, output, elapsedMs } = await timedFailure(() => handler(authorizerEvent({ authorization: `Bearer ${token}` }), lambdaContext));
+    expect(error).toMatchObject({ name: 'AuthorizerUnavailableError' });
+    expect(output).toContain('KeyStoreFault');
+    expect(output).toContain('TimeoutError');
+    expect(elapsedMs).toBeLessThan(LAMBDA_TIMEOUT_MS / 2);
+  }, 20_000);
+
+  it('the DynamoDB replay table: fails closed before the Lambda timeout, counted as ReplayTableFault', async () => {
+    const keyStore = new FileKeyStore(join(dataDir, 'keys.json'));
+    await keyStore.addKey('acme', storedKey('default'));
+    const handler = createAuthorizerHandler({ keyStore, config: readConfig({}), replayGuard: new DynamoDbReplayGuard('keygate-replay') });
+    const token = await mintToken(pair);
+    const { error, output, elapsedMs } = await timedFailure(() => handler(authorizerEvent({ authorization: `Bearer ${token}` }), lambdaContext));
+    expect(error).toMatchObject({ name: 'AuthorizerUnavailableError' });
+    expect(output).toContain('ReplayTableFault');
+    expect(elapsedMs).toBeLessThan(LAMBDA_TIMEOUT_MS / 2);
+  }, 20_000);
+
+  it('the revocation list: fails closed before the Lambda timeout', async () => {
+    const keyStore = new FileKeyStore(join(dataDir, 'keys-2.json'));
+    await keyStore.addKey('acme', storedKey('default'));
+    const ca = await createSelfSignedCa({ subject: 'CN=Hang CA' });
+    const cert = await issueCertificate({ issuer: ca, profile: 'client', subject: 'CN=acme' });
+    const handler = createAuthorizerHandler({ keyStore, config: readConfig({}), revocationStore: new SecretsManagerRevocationStore('keygate/revocations') });
+    const token = await mintToken(pair);
+    const { error, elapsedMs } = await timedFailure(() => handler(authorizerEvent({ authorization: `Bearer ${token}`, clientCertPem: cert.certificatePem }), lambdaContext));
+    expect(error).toMatchObject({ name: 'AuthorizerUnavailableError' });
+    expect(elapsedMs).toBeLessThan(LAMBDA_TIMEOUT_MS / 2);
+  }, 20_000);
+});
