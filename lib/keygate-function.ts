@@ -7,6 +7,8 @@ import { Construct } from 'constructs';
 
 /** The newest Node.js runtime aws-cdk-lib knows; cdk-nag (AwsSolutions-L1) flags anything older. */
 export const KEYGATE_RUNTIME = lambda.Runtime.NODEJS_24_X;
+/** esbuild's name for the same Node.js version ('nodejs24.x' → 'node24'). */
+const ESBUILD_TARGET = KEYGATE_RUNTIME.name.replace(/^nodejs(\d+)\.x$/, 'node$1');
 
 export type PowertoolsLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -72,7 +74,7 @@ export class KeygateFunction extends Construct {
         forceDockerBundling: false,
         format: nodejs.OutputFormat.ESM,
         mainFields: ['module', 'main'],
-        target: 'node24',
+        target: ESBUILD_TARGET,
         minify: true,
         sourceMap: true,
         sourcesContent: false,

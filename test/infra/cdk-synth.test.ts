@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CERTIFICATE_ARN, clientCa, tempDir, writePem } from './support.js';
+import { CERTIFICATE_ARN, clientCa, expectCfnLintClean, templatesIn, tempDir, writePem } from './support.js';
+
+// A real `cdk synth` process bundles three functions: tens of seconds on a loaded 2-core machine.
+const SYNTH_TEST_TIMEOUT_MS = 180_000;
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -20,7 +23,7 @@ function offlineEnv(): NodeJS.ProcessEnv {
 
 function cdkSynth(outdir: string, context: Record<string, string>) {
   const args = ['cdk', 'synth', '--no-notices', '--quiet', '-o', outdir, ...Object.entries(context).flatMap(([key, value]) => ['-c', `${key}=${value}`])];
-  return spawnSync('npx', args, { cwd: projectRoot, env: offlineEnv(), encoding: 'utf8', timeout: 120_000 });
+  return spawnSync('npx', args, { cwd: projectRoot, env: offlineEnv(), encoding: 'utf8', timeout: SYNTH_TEST_TIMEOUT_MS - 10_000 });
 }
 
 describe('npx cdk synth', () => {
@@ -36,7 +39,9 @@ describe('npx cdk synth', () => {
     const result = cdkSynth(outdir, { domainName: 'api.example.com', certificateArn: CERTIFICATE_ARN, truststore });
 
     expect(result.status, result.stderr).toBe(0);
-    expect(readdirSync(outdir).filter((file) => file.endsWith('.template.json')).sort()).toEqual(['KeygateService.template.json', 'KeygateStateful.template.json']);
+    const templates = templatesIn(outdir);
+    expect(templates.map((path) => path.slice(outdir.length + 1)).sort()).toEqual(['KeygateService.template.json', 'KeygateStateful.template.json']);
+    expectCfnLintClean(templates);
     const template = JSON.parse(readFileSync(join(outdir, 'KeygateService.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Metadata?: Record<string, unknown> }> };
     const bundled = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.['aws:asset:is-bundled'] === true);
     expect(bundled).toHaveLength(3);
@@ -44,8 +49,10 @@ describe('npx cdk synth', () => {
       const code = readFileSync(join(outdir, fn.Metadata?.['aws:asset:path'] as string, 'index.mjs'), 'utf8');
       expect(code.startsWith("import { createRequire as __keygateCreateRequire } from 'node:module';")).toBe(true);
       expect(existsSync(join(outdir, fn.Metadata?.['aws:asset:path'] as string, 'index.mjs.map'))).toBe(true);
+      // Minified: a few lines per kilobyte at most (unminified code has about 25).
+      expect(code.split('\n').length).toBeLessThan(5 + code.length / 1000);
     }
-  });
+  }, SYNTH_TEST_TIMEOUT_MS);
 
   it('stops with one line on stderr, and no stack trace, when context is missing', () => {
     const result = cdkSynth(join(temp.dir, 'missing'), { certificateArn: CERTIFICATE_ARN, truststore });
@@ -54,5 +61,5 @@ describe('npx cdk synth', () => {
     const ours = result.stderr.split('\n').filter((line) => line.startsWith('keygate: '));
     expect(ours).toEqual(['keygate: context "domainName" is missing: pass -c domainName=api.example.com (the custom domain clients call)']);
     expect(result.stderr).not.toMatch(/^\s+at /m);
-  });
+  }, SYNTH_TEST_TIMEOUT_MS);
 });

@@ -1,5 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -10,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BindingPolicy } from '../../lambdas/core/certificate-binding.js';
 import { ContextError } from '../../bin/app.js';
 import { defaultRevocationSecretName, KeygateApi, KeygateApiError, type KeygateApiProps } from '../../lib/keygate-api.js';
-import { baseContext, buildApp, CERTIFICATE_ARN, clientCa, tempDir, writePem, type BuiltApp } from './support.js';
+import { baseContext, buildApp, CERTIFICATE_ARN, clientCa, expectCfnLintClean, templatesIn, tempDir, writePem, type BuiltApp } from './support.js';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -343,16 +341,8 @@ describe('compliance with every feature on', () => {
   });
 
   it('cfn-lint reports no errors on either template', () => {
-    const outdir = built.app.synth().directory;
-    const templates = readdirSync(outdir)
-      .filter((file) => file.endsWith('.template.json'))
-      .map((file) => join(outdir, file));
+    const templates = templatesIn(built.app.synth().directory);
     expect(templates).toHaveLength(2);
-
-    const lint = spawnSync('cfn-lint', ['--format', 'parseable', '--', ...templates], { encoding: 'utf8' });
-
-    expect(lint.error).toBeUndefined();
-    expect(lint.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line))).toEqual([]);
-    expect(lint.status !== null && (lint.status & 2) === 0, lint.stdout + lint.stderr).toBe(true);
+    expectCfnLintClean(templates);
   });
 });

@@ -1,7 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { expect } from 'vitest';
 import { buildKeygateApp, type KeygateStacks } from '../../bin/app.js';
 import { createSelfSignedCa, issueCertificate, type CertifiedKey } from '../../cli/pki/x509.js';
 
@@ -53,4 +55,25 @@ export interface BuiltApp extends KeygateStacks {
 export function buildApp(outdir: string, context: Record<string, unknown>, options: { bundle?: boolean; env?: Record<string, string> } = {}): BuiltApp {
   const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...context } });
   return { app, ...buildKeygateApp(app, options.env ?? {}) };
+}
+
+/** The synthesized templates in a cloud assembly directory. */
+export function templatesIn(outdir: string): string[] {
+  return readdirSync(outdir)
+    .filter((file) => file.endsWith('.template.json'))
+    .map((file) => join(outdir, file));
+}
+
+/**
+ * Runs cfn-lint on the templates and expects no error. Its exit code is a bit mask (2 errors,
+ * 4 warnings, 8 informational); anything else, 1 included, means it did not lint (a usage error
+ * or a crash), which must not pass as clean.
+ */
+export function expectCfnLintClean(templates: readonly string[]): void {
+  const lint = spawnSync('cfn-lint', ['--format', 'parseable', '--', ...templates], { encoding: 'utf8' });
+  expect(lint.error).toBeUndefined();
+  expect(lint.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line))).toEqual([]);
+  // Warnings (4) are tolerated: CDK's own output has W3005 (redundant DependsOn).
+  expect([0, 4, 8, 12], lint.stdout + lint.stderr).toContain(lint.status);
+  expect(lint.stderr).not.toMatch(/Traceback/);
 }
