@@ -102,6 +102,9 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     const single = metrics.singleMetric();
     single.addDimension('reason', denial.reason);
     single.addMetric('Denied', MetricUnit.Count, 1);
+    // The total without the reason dimension, in the invocation's own document: one number to
+    // alarm on, and that document is never empty (Powertools would log a warning per denial).
+    metrics.addMetric('Denied', MetricUnit.Count, 1);
     return denyPolicy(event.methodArn, denial.publicReason) as unknown as APIGatewayAuthorizerResult;
   }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthorizerHandler } from '../../lambdas/authorizer/create-handler.js';
 import { readConfig } from '../../lambdas/core/config.js';
 import { rsaJwkThumbprint } from '../../lambdas/core/key-material.js';
+import type { InternalReason } from '../../lambdas/core/reasons.js';
 import type { KeyStore } from '../../lambdas/key-store/key-store.js';
 import { SecretsManagerKeyStore } from '../../lambdas/key-store/secrets-manager-key-store.js';
 import { authorizerEvent, captureOutput, lambdaContext } from '../helpers/events.js';
@@ -35,6 +36,11 @@ function setup(env: Record<string, string> = {}) {
 }
 
 const nowSeconds = () => Math.floor(T0 / 1000);
+const jsonLines = (output: string) =>
+  output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 const reasonOf = (result: Awaited<ReturnType<ReturnType<typeof setup>['invoke']>>) =>
   result.policyDocument.Statement[0] && 'Effect' in result.policyDocument.Statement[0] && result.policyDocument.Statement[0].Effect === 'Allow' ? 'allow' : result.context?.['reason'];
 
@@ -64,51 +70,76 @@ describe('authorizer handler against moto_server', () => {
     expect(reasonOf(await handler(lowerCaseName, lambdaContext))).toBe('allow');
   });
 
+  it('counts key-cache misses and hits as EMF metrics', async () => {
+    const { store, invoke } = setup();
+    await store.addKey('acme', storedKey('default'));
+    const metricsOf = async () => {
+      const { output } = await captureOutput(async () => invoke(`Bearer ${await mintToken(pair, { nowSeconds: nowSeconds() })}`));
+      return jsonLines(output).filter((line) => '_aws' in line);
+    };
+    expect(await metricsOf()).toEqual([expect.objectContaining({ KeyCacheMiss: 1, Allowed: 1 })]);
+    const second = await metricsOf();
+    expect(second).toEqual([expect.objectContaining({ KeyCacheHit: 1, Allowed: 1 })]);
+    expect(second[0]).not.toHaveProperty('KeyCacheMiss');
+  });
+
   describe('each deny reason reaches the caller as its public reason', () => {
     const ctx = setup();
     beforeAll(async () => {
       await ctx.store.addKey('acme', storedKey('default'));
     });
     const n = nowSeconds();
-    const cases: [string, () => Promise<string | string[] | undefined>, string][] = [
-      ['no Authorization header', async () => undefined, 'malformed_token'],
-      ['two Authorization headers', async () => [`Bearer ${await mintToken(pair, { nowSeconds: n })}`, 'Bearer x'], 'malformed_token'],
-      ['Basic scheme', async () => 'Basic dXNlcjpwYXNz', 'malformed_token'],
-      ['two tokens', async () => 'Bearer a.b.c d.e.f', 'malformed_token'],
-      ['oversized header', async () => `Bearer ${'a'.repeat(9000)}`, 'malformed_token'],
-      ['not a JWS', async () => 'Bearer not-a-token', 'malformed_token'],
-      ['alg RS256', async () => `Bearer ${signRaw(pair, '{"alg":"RS256"}', JSON.stringify({ sub: 'ces:customer:acme', iat: n, exp: n + 60, jti: 'a' }))}`, 'unsupported_algorithm'],
-      ['bad subject', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, claims: { sub: 'acme' } })}`, 'invalid_subject'],
-      ['no jti', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, omit: ['jti'] })}`, 'invalid_claims'],
-      ['iat as a string', async () => `Bearer ${signRaw(pair, '{"alg":"RS512"}', `{"sub":"ces:customer:acme","iat":"${n}","exp":${n + 60},"jti":"a"}`)}`, 'invalid_claims'],
-      ['expired', async () => `Bearer ${await mintToken(pair, { nowSeconds: n - 400 })}`, 'token_expired'],
-      ['issued in the future', async () => `Bearer ${await mintToken(pair, { nowSeconds: n + 120 })}`, 'token_not_yet_valid'],
-      ['lifetime 1801 s', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, ttlSeconds: 1801 })}`, 'lifetime_too_long'],
-      ['unknown name', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, name: 'nobody' })}`, 'invalid_signature'],
-      ['unknown kid', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, kid: 'nope' })}`, 'invalid_signature'],
-      ['signed by another key', async () => `Bearer ${await mintToken(rsaKeyPair(2048, 'other'), { nowSeconds: n })}`, 'invalid_signature'],
+    const cases: [string, () => Promise<string | string[] | undefined>, string, InternalReason][] = [
+      ['no Authorization header', async () => undefined, 'malformed_token', 'malformed_authorization'],
+      ['two Authorization headers', async () => [`Bearer ${await mintToken(pair, { nowSeconds: n })}`, 'Bearer x'], 'malformed_token', 'malformed_authorization'],
+      ['Basic scheme', async () => 'Basic dXNlcjpwYXNz', 'malformed_token', 'malformed_authorization'],
+      ['two tokens', async () => 'Bearer a.b.c d.e.f', 'malformed_token', 'malformed_authorization'],
+      ['oversized header', async () => `Bearer ${'a'.repeat(9000)}`, 'malformed_token', 'token_too_large'],
+      ['not a JWS', async () => 'Bearer not-a-token', 'malformed_token', 'malformed_token'],
+      ['alg RS256', async () => `Bearer ${signRaw(pair, '{"alg":"RS256"}', JSON.stringify({ sub: 'ces:customer:acme', iat: n, exp: n + 60, jti: 'a' }))}`, 'unsupported_algorithm', 'unsupported_algorithm'],
+      ['bad subject', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, claims: { sub: 'acme' } })}`, 'invalid_subject', 'invalid_subject'],
+      ['no jti', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, omit: ['jti'] })}`, 'invalid_claims', 'missing_claim'],
+      ['iat as a string', async () => `Bearer ${signRaw(pair, '{"alg":"RS512"}', `{"sub":"ces:customer:acme","iat":"${n}","exp":${n + 60},"jti":"a"}`)}`, 'invalid_claims', 'invalid_claim'],
+      ['expired', async () => `Bearer ${await mintToken(pair, { nowSeconds: n - 400 })}`, 'token_expired', 'token_expired'],
+      ['issued in the future', async () => `Bearer ${await mintToken(pair, { nowSeconds: n + 120 })}`, 'token_not_yet_valid', 'token_not_yet_valid'],
+      ['lifetime 1801 s', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, ttlSeconds: 1801 })}`, 'lifetime_too_long', 'lifetime_too_long'],
+      ['unknown name', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, name: 'nobody' })}`, 'invalid_signature', 'unknown_key'],
+      ['unknown kid', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, kid: 'nope' })}`, 'invalid_signature', 'unknown_kid'],
+      ['signed by another key', async () => `Bearer ${await mintToken(rsaKeyPair(2048, 'other'), { nowSeconds: n })}`, 'invalid_signature', 'invalid_signature'],
     ];
-    it.each(cases)('%s → %s', async (_label, authorization, publicReason) => {
+    it.each(cases)('%s → %s (internal %s)', async (_label, authorization, publicReason, internalReason) => {
       const { result, output } = await captureOutput(async () => ctx.invoke(await authorization()));
       expect(result?.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny', Resource: 'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/*' });
       expect(result?.context).toEqual({ reason: publicReason });
-      const logLine = output.split('\n').find((line) => line.includes('"decision":"deny"'));
-      expect(logLine, 'one structured deny line').toBeDefined();
-      expect(output).toMatch(/"Denied"/); // EMF metric with the internal reason as a dimension
+      const lines = jsonLines(output);
+      expect(lines.filter((line) => line['decision'] === 'deny'), 'one structured deny line with both reasons').toEqual([
+        expect.objectContaining({ level: 'INFO', reason: internalReason, publicReason }),
+      ]);
+      // EMF: Denied counted with the internal reason as a dimension, and as a total without it.
+      const denied = lines.filter((line) => 'Denied' in line);
+      expect(denied.filter((line) => 'reason' in line)).toEqual([expect.objectContaining({ reason: internalReason, Denied: 1 })]);
+      expect(denied.filter((line) => !('reason' in line))).toEqual([expect.objectContaining({ Denied: 1 })]);
+      expect(output).not.toContain('No application metrics to publish');
     });
   });
 
-  it('never logs the token or its signature, even at DEBUG', async () => {
+  it('never logs the token or its signature, even at DEBUG and with POWERTOOLS_LOGGER_LOG_EVENT=true', async () => {
     process.env['POWERTOOLS_LOG_LEVEL'] = 'DEBUG';
+    process.env['POWERTOOLS_LOGGER_LOG_EVENT'] = 'true';
     const { store, invoke } = setup();
     delete process.env['POWERTOOLS_LOG_LEVEL'];
     await store.addKey('acme', storedKey('default'));
     const token = await mintToken(pair, { nowSeconds: nowSeconds() });
     const forged = `${token.slice(0, token.lastIndexOf('.'))}.${token.split('.')[2]?.split('').reverse().join('')}`;
     const { output } = await captureOutput(async () => {
-      await invoke(`Bearer ${token}`);
-      await invoke(`Bearer ${forged}`);
+      try {
+        await invoke(`Bearer ${token}`);
+        await invoke(`Bearer ${forged}`);
+      } finally {
+        delete process.env['POWERTOOLS_LOGGER_LOG_EVENT'];
+      }
     });
+    expect(output).not.toContain('Lambda invocation event');
     expect(output).toContain('"decision":"allow"');
     expect(output).toContain('"decision":"deny"');
     for (const secretPart of [token.split('.')[2] as string, forged.split('.')[2] as string, token.split('.')[1] as string]) {

@@ -217,6 +217,21 @@ describe('registration refusals: status and stable error code', () => {
     expectNoFragments('the log output', output, secret);
   });
 
+  it('POWERTOOLS_LOGGER_LOG_EVENT=true does not make the handler log the request body', async () => {
+    process.env['POWERTOOLS_LOGGER_LOG_EVENT'] = 'true';
+    const { put: withEventLogging } = setup();
+    const { result, output } = await captureOutput(async () => {
+      try {
+        return await withEventLogging('x', privatePkcs8);
+      } finally {
+        delete process.env['POWERTOOLS_LOGGER_LOG_EVENT'];
+      }
+    });
+    expect(result).toMatchObject({ status: 400, body: { error: 'private_key_not_accepted' } });
+    expect(output).not.toContain('Lambda invocation event');
+    expectNoFragments('the log output', output, secretFragments(privatePkcs8));
+  });
+
   it('a duplicate publicKey member is refused, not resolved to the last one', async () => {
     const rawBody = `{"publicKey":${JSON.stringify(privatePkcs8)},"publicKey":${JSON.stringify(a.publicKeyPem)}}`;
     const { result, output } = await captureOutput(() => put('x', undefined, { rawBody }));
