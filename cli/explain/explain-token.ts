@@ -4,7 +4,7 @@ import { decodeCompactJws } from '../../lambdas/core/compact-jws.js';
 import { KEY_NAME_PATTERN, MAX_JTI_LENGTH, MAX_KID_LENGTH, MAX_TOKEN_BYTES, SUBJECT_PREFIX, TOKEN_ALGORITHM } from '../../lambdas/core/limits.js';
 import type { InternalReason, PublicReason } from '../../lambdas/core/reasons.js';
 import { writtenAsIntegerLiteral, type JsonObject, type JsonValue } from '../../lambdas/core/strict-json.js';
-import type { TokenRules } from '../../lambdas/core/token-rules.js';
+import { isPrintableText, type TokenRules } from '../../lambdas/core/token-rules.js';
 import { checkSignature, checkTokenBeforeSignature, verifyRs512Signature, type VerificationKey } from '../../lambdas/core/verify-token.js';
 import { formatDuration, formatRelative, isoFromSeconds } from '../time.js';
 
@@ -158,12 +158,13 @@ const RULES: readonly { readonly id: string; readonly rule: string; readonly che
   { id: 'exp', rule: 'exp is an integer number of seconds', check: epochRule('exp') },
   {
     id: 'jti',
-    rule: `jti is a string of 1-${MAX_JTI_LENGTH} characters`,
+    rule: `jti is printable text of 1-${MAX_JTI_LENGTH} characters`,
     check: ({ claims: { jti } }) => {
       if (jti === undefined) return fail('missing_claim', 'jti is missing');
       if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
         return fail('invalid_claim', typeof jti === 'string' ? `jti has ${jti.length} characters` : `jti is ${describe(jti)}`);
       }
+      if (!isPrintableText(jti)) return fail('invalid_claim', 'jti holds a control character or an unpaired surrogate');
       return pass(`${jti.length} characters`);
     },
   },

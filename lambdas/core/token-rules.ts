@@ -2,6 +2,16 @@ import { MAX_JTI_LENGTH, MAX_KID_LENGTH, KEY_NAME_PATTERN, SUBJECT_PREFIX, TOKEN
 import { deny, type Denial } from './reasons.js';
 import { writtenAsIntegerLiteral, type JsonObject } from './strict-json.js';
 
+// The jti goes into the authorizer context, the access log and the replay table's key: control
+// characters and lone surrogates (which DynamoDB refuses, turning a signed token into a 503) are
+// refused here instead.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE_OR_ILL_FORMED = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+export function isPrintableText(text: string): boolean {
+  return !UNPRINTABLE_OR_ILL_FORMED.test(text);
+}
+
 /** Tunable parts of the token contract; the rest is fixed. */
 export interface TokenRules {
   /** Allowed clock difference in seconds, applied to exp, iat and nbf, never to the lifetime. 0 to 300. */
@@ -65,6 +75,7 @@ export function checkClaims(payload: JsonObject, nowSeconds: number, rules: Toke
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
     return deny('invalid_claim', `jti must be a non-empty string of at most ${MAX_JTI_LENGTH} characters`);
   }
+  if (!isPrintableText(jti)) return deny('invalid_claim', 'jti must be printable text (no control characters, no unpaired surrogates)');
   if (expSeconds <= iatSeconds) return deny('invalid_claim', 'exp must be after iat');
   if (expSeconds - iatSeconds > rules.maxLifetimeSeconds) {
     return deny('lifetime_too_long', `exp - iat is ${expSeconds - iatSeconds} s; at most ${rules.maxLifetimeSeconds} s is allowed`);

@@ -173,12 +173,21 @@ describe('verifyToken rules', () => {
   it.each([
     ['empty', ''],
     ['257 characters', 'j'.repeat(257)],
+    ['with a NUL', 'a\u0000b'],
+    ['with a newline', 'a\nb'],
+    ['with DEL', 'a\u007f'],
+    ['with a lone high surrogate', 'a\ud800'],
+    ['with a lone low surrogate', '\udc00b'],
   ])('invalid_claim: jti %s', async (_label, jti) => {
     expect(check(await mint({ claims: { jti } }), keys)).toMatchObject({ reason: 'invalid_claim', publicReason: 'invalid_claims' });
   });
 
   it('invalid_claim: jti not a string', () => {
     expect(reasonOf(check(raw('{"alg":"RS512"}', `{"sub":"ces:customer:acme","iat":${NOW},"exp":${NOW + 60},"jti":7}`), keys))).toBe('invalid_claim');
+  });
+
+  it('accepts a jti of any printable text, astral characters included', async () => {
+    expect(reasonOf(check(await mint({ claims: { jti: 'é-日本-😀-a b' } }), keys))).toBe('allowed');
   });
 
   it('accepts a jti of exactly 256 characters', async () => {
