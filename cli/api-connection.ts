@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { Command } from 'commander';
 import { CliError, usageError } from './errors.js';
 import { readInputFile } from './files.js';
@@ -117,10 +118,28 @@ async function connect(connection: ApiConnection): Promise<{ base: URL; tls: Cli
     keyPem: connection.keyFile ? await readInputFile(connection.keyFile, 'client key') : undefined,
     caPem: connection.caFile ? await readInputFile(connection.caFile, 'server CA') : undefined,
   };
+  if (tls.certificatePem && tls.keyPem) checkClientPair(tls.certificatePem, tls.keyPem, connection);
   const useSigV4 = connection.auth === 'sigv4' || (connection.auth === 'auto' && !LOOPBACK_HOSTS.has(base.hostname));
   const region = connection.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
   if (useSigV4 && !region) throw usageError('SigV4 signing needs a region: pass --region or set AWS_REGION');
   return { base, tls, sigv4: useSigV4 ? { region: region as string } : undefined };
+}
+
+/** The client certificate and key, checked before any connection so a mix-up is named plainly. */
+function checkClientPair(certificatePem: string, keyPem: string, connection: ApiConnection): void {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(certificatePem);
+  } catch {
+    throw new CliError(`the client certificate ${connection.certificateFile} is not a PEM certificate (were the certificate and key files swapped?)`);
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch {
+    throw new CliError(`the client key ${connection.keyFile} is not an unencrypted PEM private key (were the certificate and key files swapped?)`);
+  }
+  if (!certificate.checkPrivateKey(key)) throw new CliError(`the client key ${connection.keyFile} is not the private key of the certificate ${connection.certificateFile}`);
 }
 
 function apiPath(base: URL, path: string, query: Record<string, string | undefined> = {}): URL {

@@ -106,6 +106,13 @@ function describeTlsError(error: NodeJS.ErrnoException): string {
       return 'the server certificate does not match the host name in --endpoint';
     case 'CERT_HAS_EXPIRED':
       return 'the server certificate has expired';
+    case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
+    case 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE':
+      return 'the server requires a client certificate: pass --cert and --key';
+    case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
+    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
+    case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN':
+      return 'the server refused the client certificate (--cert): it is not issued by a CA the server trusts';
     case 'ECONNRESET':
     case 'EPROTO':
       return `the TLS handshake failed (${error.code}); does the server require a client certificate (--cert, --key) from a CA it trusts?`;

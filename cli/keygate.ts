@@ -9,10 +9,15 @@ import { registerToken } from './commands/token.js';
 import { registerTruststore } from './commands/truststore.js';
 import { CliError, EXIT_FAILED, EXIT_USAGE, oneLine } from './errors.js';
 
+/** A kid is base64url, so about one in 64 starts with '-' and reads as an option. */
+function kidHint(message: string): string {
+  return /unknown option '-[A-Za-z0-9_-]{42}'/.test(message) ? " (a kid that starts with '-' goes after '--': keygate keys remove NAME [options] -- KID)" : '';
+}
+
 const program = new Command('keygate')
   .description('keygate: mutual TLS + RS512 bearer tokens, with named keys')
   .exitOverride()
-  .configureOutput({ outputError: (message, write) => write(`keygate: ${oneLine(message.replace(/^error: /, ''))}\n`) })
+  .configureOutput({ outputError: (message, write) => write(`keygate: ${oneLine(message.replace(/^error: /, ''))}${kidHint(message)}\n`) })
   .showSuggestionAfterError(true);
 
 registerServe(program);

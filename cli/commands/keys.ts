@@ -44,14 +44,24 @@ export function registerKeys(program: Command): void {
 
   withConnectionOptions(keys.command('remove').description('remove one key of a name (the end of a rotation); the last key cannot be removed'))
     .argument('<name>', 'the key name', keyName)
-    .argument('<kid>', 'the kid of the key to remove')
-    .action(async (name: string, kid: string, options: ConnectionOptions) => print(await send(options, 'DELETE', `/keys/${encode(name)}/${encode(kid)}`)));
+    .argument('<kid>', "the kid of the key to remove (one that starts with '-' goes after '--')")
+    .action(async (name: string, kid: string, options: ConnectionOptions) => {
+      print(await send(options, 'DELETE', `/keys/${encode(name)}/${encode(kid)}`));
+      noteKeyCache('the removed key');
+    });
 
   withConnectionOptions(keys.command('revoke').description('revoke a name: its keys stop working; restorable during the recovery window'))
     .argument('<name>', 'the key name', keyName)
-    .action(async (name: string, options: ConnectionOptions) => print(await send(options, 'DELETE', `/keys/${encode(name)}`)));
+    .action(async (name: string, options: ConnectionOptions) => {
+      print(await send(options, 'DELETE', `/keys/${encode(name)}`));
+      noteKeyCache("the name's keys");
+    });
 
   withConnectionOptions(keys.command('restore').description('bring a revoked name back within its recovery window'))
     .argument('<name>', 'the key name', keyName)
     .action(async (name: string, options: ConnectionOptions) => print(await send(options, 'POST', `/keys/${encode(name)}/restore`)));
+}
+
+function noteKeyCache(what: string): void {
+  process.stderr.write(`keygate: warm authorizers accept ${what} until their cached copy expires: KEYGATE_KEY_CACHE_SECONDS, 60 s by default\n`);
 }

@@ -44,7 +44,7 @@ export function describeKeyStoreContract(label: string, makeStore: () => KeyStor
       expect(await errorCode(store.removeKey(uniqueName('ghost'), b.kid))).toBe('unknown_key_name');
     });
 
-    it('revokes a name (its keys stop at once) and restores it with its keys', async () => {
+    it('revokes a name (a read then finds no keys) and restores it with its keys', async () => {
       const store = makeStore();
       const name = uniqueName('rev');
       const a = storedKey('a');
