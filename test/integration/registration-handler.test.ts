@@ -152,6 +152,9 @@ describe('registration API, route by route (moto_server)', () => {
       expect.objectContaining({ action: 'restore_name', outcome: 'ok', caller: SUPPORT_ARN, keyName: 'acme' }),
     ]);
     expectNoFragments('the audit lines', output, secretFragments(a.publicKeyPem, b.publicKeyPem, a.jwk.n, b.jwk.n));
+    const counted = output.split('\n').filter((line) => line.includes('"_aws"')).map((line) => Object.keys(JSON.parse(line) as object).find((key) => /^[A-Z]/.test(key)));
+    expect(counted).toEqual(['KeyAdded', 'KeyAdded', 'KeyRemoved', 'NameRevoked', 'NameRestored']);
+    expect(output).not.toContain('No application metrics to publish');
   });
 
   it('refuses a change with no caller identity (403)', async () => {
