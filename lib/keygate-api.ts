@@ -16,6 +16,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { BINDING_POLICIES, isBindingPolicy, type BindingPolicy } from '../lambdas/core/certificate-binding.js';
 import { readConfig, type KeygateConfig } from '../lambdas/core/config.js';
+import { ACCESS_LOG_FIELDS } from './access-log-fields.js';
 import { KeygateFunction, type PowertoolsLogLevel } from './keygate-function.js';
 import { acknowledgeWildcardResource } from './nag.js';
 import { checkTruststore, TruststoreError } from './truststore/check-truststore.js';
@@ -226,29 +227,6 @@ function readTruststore(path: string): { pem: string; warnings: readonly string[
   return { pem, warnings: report.warnings };
 }
 
-const ACCESS_LOG_FIELDS = {
-  requestId: '$context.requestId',
-  extendedRequestId: '$context.extendedRequestId',
-  requestTime: '$context.requestTimeEpoch',
-  sourceIp: '$context.identity.sourceIp',
-  userAgent: '$context.identity.userAgent',
-  httpMethod: '$context.httpMethod',
-  resourcePath: '$context.resourcePath',
-  status: '$context.status',
-  responseLatency: '$context.responseLatency',
-  integrationLatency: '$context.integrationLatency',
-  principalId: '$context.authorizer.principalId',
-  keyName: '$context.authorizer.keyName',
-  kid: '$context.authorizer.kid',
-  jti: '$context.authorizer.jti',
-  reason: '$context.authorizer.reason',
-  authorizerError: '$context.authorizer.error',
-  authorizerLatency: '$context.authorizer.latency',
-  clientCertSerial: '$context.identity.clientCert.serialNumber',
-  clientCertSubject: '$context.identity.clientCert.subjectDN',
-  iamPrincipal: '$context.identity.userArn',
-  errorType: '$context.error.responseType',
-} as const;
 
 const JSON_TYPE = 'application/json';
 

@@ -1,4 +1,5 @@
-import { relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, readConfig } from '../../lambdas/core/config.js';
 import { CliError, usageError } from '../errors.js';
@@ -15,28 +16,41 @@ interface ServeOptions {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
+// `npm start` runs in the package root; INIT_CWD is the folder the user typed it in, where they
+// will paste the printed commands. Any other way of starting, the working directory is that folder.
+const userCwd = (process.env['npm_lifecycle_event'] === 'start' && process.env['INIT_CWD']) || process.cwd();
+
 function shellPath(path: string): string {
-  const shown = relative(process.cwd(), path) || '.';
+  const shown = relative(userCwd, path) || '.';
   return /^[\w./-]+$/.test(shown) ? shown : `'${shown.replace(/'/g, "'\\''")}'`;
 }
 
-function instructions(server: LocalServer): string {
+const UNSPECIFIED = new Set(['0.0.0.0', '::']);
+const NAMED_BY_DEV_CERTIFICATE = new Set(['127.0.0.1', 'localhost', '::1']);
+
+function instructions(server: LocalServer, host: string): string {
   const p = server.pki.paths;
   const ca = shellPath(p.caCertificate);
-  const keyDir = shellPath(`${p.caDir}/../demo-key`);
+  const demoKeyDir = join(p.caDir, '..', 'demo-key');
+  const keyDir = shellPath(demoKeyDir);
+  // The dev server certificate names localhost, 127.0.0.1 and ::1: the printed commands call one.
+  const url = UNSPECIFIED.has(host) ? `https://127.0.0.1:${server.port}` : server.url;
+  const step1 = existsSync(join(demoKeyDir, 'private.pem'))
+    ? [`  # 1. the RSA key pair for the consumer "demo" is in ${keyDir} (made on an earlier run)`]
+    : ['  # 1. make an RSA key pair for the consumer "demo"', `  npx keygate keygen --out ${keyDir} --name demo`];
   return [
     '',
     `keygate local mode: ${server.url} (mutual TLS, TLS 1.2+; client certificates from the dev CA ${ca})`,
+    ...(UNSPECIFIED.has(host) || NAMED_BY_DEV_CERTIFICATE.has(host) ? [] : [`note: the dev server certificate names localhost, 127.0.0.1 and ::1 only, not ${host}`]),
     '',
     'Try it (copy each line):',
-    '  # 1. make an RSA key pair for the consumer "demo"',
-    `  npx keygate keygen --out ${keyDir}`,
+    ...step1,
     '  # 2. register its public key, as support staff (the support certificate stands in for IAM)',
-    `  npx keygate keys add demo --public-key ${keyDir}/public.pem --endpoint ${server.url} --cert ${shellPath(p.supportCertificate)} --key ${shellPath(p.supportKey)} --ca ${ca}`,
+    `  npx keygate keys add demo --public-key ${keyDir}/public.pem --endpoint ${url} --cert ${shellPath(p.supportCertificate)} --key ${shellPath(p.supportKey)} --ca ${ca}`,
     '  # 3. mint a token (RS512, sub ces:customer:demo, 5 minutes)',
     `  TOKEN=$(npx keygate token --key ${keyDir}/private.pem --name demo)`,
     '  # 4. call the API with the demo client certificate and the token',
-    `  curl --cacert ${ca} --cert ${shellPath(p.demoCertificate)} --key ${shellPath(p.demoKey)} -H "Authorization: Bearer $TOKEN" ${server.url}/whoami`,
+    `  curl --cacert ${ca} --cert ${shellPath(p.demoCertificate)} --key ${shellPath(p.demoKey)} -H "Authorization: Bearer $TOKEN" ${url}/whoami`,
     '  # a 401? ask why:',
     '  npx keygate explain "$TOKEN" --public-key ' + `${keyDir}/public.pem`,
     '',
@@ -85,7 +99,7 @@ async function serve(options: ServeOptions): Promise<void> {
     if (code === 'EADDRNOTAVAIL') throw new CliError(`cannot listen on ${options.host}: no such local address`);
     throw error;
   }
-  process.stdout.write(`${instructions(server)}\n`);
+  process.stdout.write(`${instructions(server, options.host)}\n`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       process.stderr.write(`\nkeygate: ${signal} received, shutting down\n`);

@@ -5,6 +5,7 @@ import type { AuthorizerHandler } from '../../lambdas/authorizer/create-handler.
 import type { RegistrationHandler } from '../../lambdas/registration/create-handler.js';
 import { readClientCertificate } from '../../lambdas/core/client-certificate.js';
 import { handler as whoami } from '../../lambdas/whoami/handler.js';
+import { ACCESS_LOG_FIELDS } from '../../lib/access-log-fields.js';
 import { authorizerEventFor, clientCertificateOf, headersOf, newRequestId, proxyEventFor, type LocalRequest } from './api-gateway-events.js';
 
 const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
@@ -39,13 +40,27 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   return { status, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
-/** The deployed gateway responses (lib/keygate-api.ts), reproduced. */
+/** The deployed gateway responses (lib/keygate-api.ts), reproduced, with the response type the access log names. */
 const GATEWAY_RESPONSES = {
-  accessDenied: (reason: unknown) => json(401, { error: 'invalid_token', reason }, { 'www-authenticate': 'Bearer error="invalid_token"' }),
-  unauthorized: () => json(401, { error: 'unauthorized', message: 'Send Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer' }),
-  authorizerFailure: () => json(503, { error: 'service_unavailable', message: 'The request could not be authorized right now; retry later' }, { 'retry-after': '1' }),
-  missingAuthenticationToken: () => json(403, { error: 'MISSING_AUTHENTICATION_TOKEN', message: 'Missing Authentication Token' }),
+  accessDenied: (reason: unknown) => gatewayResponse('ACCESS_DENIED', json(401, { error: 'invalid_token', reason }, { 'www-authenticate': 'Bearer error="invalid_token"' })),
+  unauthorized: () => gatewayResponse('UNAUTHORIZED', json(401, { error: 'unauthorized', message: 'Send Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer' })),
+  authorizerFailure: () => gatewayResponse('AUTHORIZER_FAILURE', json(503, { error: 'service_unavailable', message: 'The request could not be authorized right now; retry later' }, { 'retry-after': '1' })),
+  missingAuthenticationToken: () => gatewayResponse('MISSING_AUTHENTICATION_TOKEN', json(403, { error: 'MISSING_AUTHENTICATION_TOKEN', message: 'Missing Authentication Token' })),
+  requestTooLarge: () => gatewayResponse('REQUEST_TOO_LARGE', json(413, { error: 'REQUEST_TOO_LARGE', message: 'Request Too Long' })),
 };
+
+interface GatewayReply extends Reply {
+  readonly responseType: string;
+}
+
+function gatewayResponse(responseType: string, reply: Reply): GatewayReply {
+  return { ...reply, responseType };
+}
+
+/** Every field of the deployed access-log format, null until the request fills it in. */
+function emptyAccessLog(): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(ACCESS_LOG_FIELDS).map((field) => [field, null]));
+}
 
 function decodeSegment(segment: string): string | undefined {
   try {
@@ -123,23 +138,30 @@ export function createLocalGateway(options: LocalGatewayOptions) {
       }
       const userArn = `local-client-certificate:${facts.subject}`;
       log['iamPrincipal'] = userArn;
+      const started = Date.now();
       const response = await options.registration(proxyEventFor(routed, { userArn }), lambdaContextFor(request.requestId, 'keygate-registration'));
+      log['integrationLatency'] = Date.now() - started;
       return { status: response.statusCode, headers: Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)])), body: response.body };
     }
 
     const hasAuthorization = Object.keys(request.headers).some((name) => name.toLowerCase() === 'authorization');
     if (!hasAuthorization) return GATEWAY_RESPONSES.unauthorized();
     let decision: APIGatewayAuthorizerResult;
+    const authorizerStarted = Date.now();
     try {
       decision = await options.authorizer(authorizerEventFor(routed), lambdaContextFor(request.requestId, 'keygate-authorizer'));
     } catch {
       log['authorizerError'] = 'AuthorizerFailure';
       return GATEWAY_RESPONSES.authorizerFailure();
+    } finally {
+      log['authorizerLatency'] = Date.now() - authorizerStarted;
     }
     log['principalId'] = decision.principalId;
     Object.assign(log, { keyName: decision.context?.['keyName'], kid: decision.context?.['kid'], jti: decision.context?.['jti'], reason: decision.context?.['reason'] });
     if (!isAllow(decision)) return GATEWAY_RESPONSES.accessDenied(decision.context?.['reason']);
+    const started = Date.now();
     const response = await whoami(proxyEventFor(routed, { authorizer: { ...decision.context, principalId: decision.principalId } }));
+    log['integrationLatency'] = Date.now() - started;
     return { status: response.statusCode, headers: Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)])), body: response.body };
   }
 
@@ -149,6 +171,7 @@ export function createLocalGateway(options: LocalGatewayOptions) {
     const url = new URL(incoming.url ?? '/', 'https://localhost');
     const clientCert = clientCertificateOf(incoming.socket as TLSSocket);
     const log: Record<string, unknown> = {
+      ...emptyAccessLog(),
       requestId,
       requestTime: receivedAt,
       sourceIp: incoming.socket.remoteAddress,
@@ -162,7 +185,7 @@ export function createLocalGateway(options: LocalGatewayOptions) {
     try {
       const body = await readBody(incoming);
       if (body === 'too_large') {
-        reply = json(413, { error: 'REQUEST_TOO_LARGE', message: 'Request Too Long' });
+        reply = GATEWAY_RESPONSES.requestTooLarge();
       } else {
         const { headers, multiValueHeaders } = headersOf(incoming);
         const query = url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : null;
@@ -176,6 +199,9 @@ export function createLocalGateway(options: LocalGatewayOptions) {
     }
     outgoing.writeHead(reply.status, { ...reply.headers, 'x-amzn-requestid': requestId });
     outgoing.end(reply.body);
-    options.accessLog({ ...log, status: reply.status, responseLatency: Date.now() - receivedAt });
+    const errorType = 'responseType' in reply ? reply.responseType : null;
+    const line = { ...log, status: reply.status, responseLatency: Date.now() - receivedAt, errorType };
+    // As deployed, a field without a value is there, empty: undefined would drop it from the JSON.
+    options.accessLog(Object.fromEntries(Object.entries(line).map(([field, value]) => [field, value ?? null])));
   };
 }

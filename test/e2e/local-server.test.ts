@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSelfSignedCa, issueCertificate } from '../../cli/pki/x509.js';
+import { ACCESS_LOG_FIELDS } from '../../lib/access-log-fields.js';
 import { buildCli, CLI, keygate } from '../cli/setup.js';
 import { httpsRequest, type HttpsOptions } from '../helpers/https-client.js';
 import { startServe, stopServe, type Running } from '../helpers/local-serve.js';
@@ -39,14 +40,19 @@ describe('keygate serve: the mutual TLS handshake', () => {
     }
   });
 
-  it.each(['TLSv1.2', 'TLSv1.3'] as const)('refuses a client without a certificate at the handshake (%s)', async (maxVersion) => {
-    await expect(httpsRequest(`${server.url}/whoami`, { ca: pem.ca, maxVersion })).rejects.toThrow();
+  it.each([
+    ['TLSv1.2', /alert handshake failure/],
+    ['TLSv1.3', /alert certificate required/],
+  ] as const)('refuses a client without a certificate at the handshake (%s: the server alerts %s)', async (maxVersion, alert) => {
+    await expect(httpsRequest(`${server.url}/whoami`, { ca: pem.ca, maxVersion })).rejects.toMatchObject({ message: expect.stringMatching(alert) });
   });
 
-  it('refuses a certificate from another CA at the handshake', async () => {
+  it('refuses a certificate from another CA at the handshake (the server closes the connection)', async () => {
     const otherCa = await createSelfSignedCa({ subject: 'CN=Other CA' });
     const stranger = await issueCertificate({ issuer: otherCa, profile: 'client', subject: 'CN=demo' });
-    await expect(httpsRequest(`${server.url}/whoami`, { ca: pem.ca, cert: stranger.certificatePem, key: stranger.privateKeyPem })).rejects.toThrow();
+    await expect(httpsRequest(`${server.url}/whoami`, { ca: pem.ca, cert: stranger.certificatePem, key: stranger.privateKeyPem })).rejects.toMatchObject({
+      code: expect.stringMatching(/^(ECONNRESET|ERR_SSL_TLSV1_ALERT_UNKNOWN_CA|ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE)$/),
+    });
   });
 
   it('the server certificate verifies against the dev CA for 127.0.0.1 (no verification turned off anywhere)', async () => {
@@ -158,6 +164,28 @@ describe('keygate serve: registration through the support certificate', () => {
     const result = await keygate(['keys', 'list', '--endpoint', server.url, '--cert', join(server.dataDir, 'support.pem'), '--key', join(server.dataDir, 'support.key')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^keygate: cannot reach .*not trusted.*--ca/);
+  });
+});
+
+describe('keygate serve: access log', () => {
+  it('one JSON line per request with exactly the deployed stage\'s fields', async () => {
+    const token = await mintToken(consumer, { name: 'nobody' });
+    const denied = await httpsRequest(`${server.url}/whoami`, asDemo(bearer(token)));
+    expect(denied.status).toBe(401);
+    const requestId = denied.headers['x-amzn-requestid'];
+    const find = () =>
+      server
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l['requestId'] === requestId);
+    // The line is written after the response, and reaches us through a pipe.
+    for (let tries = 0; !find() && tries < 50; tries++) await new Promise((r) => setTimeout(r, 50));
+    const line = find();
+    expect(line).toBeDefined();
+    expect(Object.keys(line ?? {}).sort()).toEqual(Object.keys(ACCESS_LOG_FIELDS).sort());
+    expect(line).toMatchObject({ httpMethod: 'GET', resourcePath: '/whoami', status: 401, reason: 'invalid_signature', errorType: 'ACCESS_DENIED', authorizerLatency: expect.any(Number), clientCertSubject: expect.stringContaining('CN=demo') });
   });
 });
 
