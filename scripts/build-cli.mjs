@@ -1,4 +1,5 @@
 // Bundles the keygate CLI into dist/keygate.mjs with the project's local esbuild (fast start, no tsx at run time).
+import { chmod } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 await build({
@@ -13,3 +14,5 @@ await build({
   banner: { js: '#!/usr/bin/env node' },
   logLevel: 'warning',
 });
+// Executable, so ./dist/keygate.mjs runs as well as npx keygate (which sets the mode itself).
+await chmod('dist/keygate.mjs', 0o755);
