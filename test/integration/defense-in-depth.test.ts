@@ -96,13 +96,28 @@ describe('replay protection (DynamoDB on moto_server)', () => {
     expect(await authorize(token, acmeCert)).toBe('allow');
   });
 
-  it('a DynamoDB outage fails closed (AUTHORIZER_FAILURE), counted as ReplayTableFault', async () => {
+  it('a missing replay table fails closed (AUTHORIZER_FAILURE), counted as ReplayTableFault', async () => {
     const { register, authorize } = setup({}, { replayTable: 'no-such-table' });
     await register('acme', {});
     const { error, output } = await captureOutput(async () => authorize(await mintToken(pair)));
     expect(error).toMatchObject({ name: 'AuthorizerUnavailableError' });
     expect(output).toContain('ReplayTableFault');
   });
+
+  it('DynamoDB down (the emulator stopped) fails closed, even though every other check passed', async () => {
+    const table = await createReplayTable();
+    const { register, authorize } = setup({}, { replayTable: table });
+    await register('acme', {});
+    expect(await authorize(await mintToken(pair))).toBe('allow'); // the keys are cached from here on
+    await moto.stop();
+    try {
+      const { error, output } = await captureOutput(async () => authorize(await mintToken(pair)));
+      expect(error).toMatchObject({ name: 'AuthorizerUnavailableError' });
+      expect(output).toContain('ReplayTableFault');
+    } finally {
+      await moto.restart();
+    }
+  }, 60_000);
 });
 
 describe('certificate-bound tokens', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,7 @@ describe('FileKeyStore specifics', () => {
     await new FileKeyStore(path).addKey('acme', storedKey('a'));
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ version: 1, names: { acme: { record: { name: 'acme' } } } });
+    expect(readdirSync(dir).filter((file) => file.startsWith('mode.json.'))).toEqual([]);
   });
 
   it('treats a name past its recovery window as gone', async () => {
