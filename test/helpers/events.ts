@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/authorizer-request-event.json', import.meta.url), 'utf8')) as APIGatewayRequestAuthorizerEvent;
+const readFixture = <T>(name: string) => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')) as T;
+const fixture = readFixture<APIGatewayRequestAuthorizerEvent>('authorizer-request-event.json');
+/** The same request on an API without mutual TLS: API Gateway sends no `identity.clientCert` at all. */
+const fixtureWithoutClientCert = readFixture<APIGatewayRequestAuthorizerEvent>('authorizer-request-event-without-client-cert.json');
 
 /** The API Gateway REST REQUEST authorizer fixture with the given Authorization value(s) and client certificate. */
 export function authorizerEvent(options: { authorization?: string | string[] | undefined; clientCertPem?: string | undefined } = {}): APIGatewayRequestAuthorizerEvent {
-  const event = structuredClone(fixture);
+  const event = structuredClone(options.clientCertPem ? fixture : fixtureWithoutClientCert);
   const values = options.authorization === undefined ? [] : Array.isArray(options.authorization) ? options.authorization : [options.authorization];
   const headers = { ...event.headers } as Record<string, string>;
   const multi = { ...event.multiValueHeaders } as Record<string, string[]>;
@@ -17,11 +20,7 @@ export function authorizerEvent(options: { authorization?: string | string[] | u
   }
   event.headers = headers;
   event.multiValueHeaders = multi;
-  if (options.clientCertPem) {
-    (event.requestContext.identity.clientCert as { clientCertPem: string }).clientCertPem = options.clientCertPem;
-  } else {
-    event.requestContext.identity.clientCert = null;
-  }
+  if (options.clientCertPem) (event.requestContext.identity.clientCert as { clientCertPem: string }).clientCertPem = options.clientCertPem;
   return event;
 }
 
