@@ -11,7 +11,7 @@ export interface KeyCacheOptions {
   /** How long past expiry a known name's keys may be served while the store fails. */
   readonly staleIfErrorSeconds: number;
   readonly keySizeLimits: KeySizeLimits;
-  /** Most names with keys held; the least recently read is dropped first. @default 10000 */
+  /** Most names with keys held; the one read from the store longest ago is dropped first. @default 10000 */
   readonly maxEntries?: number;
   /**
    * Most unknown names remembered, held apart from the names with keys so that made-up names can
