@@ -14,6 +14,7 @@ interface ServeOptions {
   readonly replayProtection?: boolean;
 }
 
+// Loopback only without --allow-remote; these are also the names the dev server certificate carries.
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 // `npm start` runs in the package root; INIT_CWD is the folder the user typed it in, where they
@@ -26,7 +27,6 @@ function shellPath(path: string): string {
 }
 
 const UNSPECIFIED = new Set(['0.0.0.0', '::']);
-const NAMED_BY_DEV_CERTIFICATE = new Set(['127.0.0.1', 'localhost', '::1']);
 
 function instructions(server: LocalServer, host: string): string {
   const p = server.pki.paths;
@@ -41,7 +41,7 @@ function instructions(server: LocalServer, host: string): string {
   return [
     '',
     `keygate local mode: ${server.url} (mutual TLS, TLS 1.2+; client certificates from the dev CA ${ca})`,
-    ...(UNSPECIFIED.has(host) || NAMED_BY_DEV_CERTIFICATE.has(host) ? [] : [`note: the dev server certificate names localhost, 127.0.0.1 and ::1 only, not ${host}`]),
+    ...(UNSPECIFIED.has(host) || LOOPBACK.has(host) ? [] : [`note: the dev server certificate names localhost, 127.0.0.1 and ::1 only, not ${host}`]),
     '',
     'Try it (copy each line):',
     ...step1,

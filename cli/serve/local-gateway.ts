@@ -57,9 +57,14 @@ function gatewayResponse(responseType: string, reply: Reply): GatewayReply {
   return { ...reply, responseType };
 }
 
-/** Every field of the deployed access-log format, null until the request fills it in. */
-function emptyAccessLog(): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(ACCESS_LOG_FIELDS).map((field) => [field, null]));
+/** Exactly the deployed access-log fields; as deployed, a field without a value is there, null. */
+function accessLogLine(values: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(ACCESS_LOG_FIELDS).map((field) => [field, values[field] ?? null]));
+}
+
+/** A Lambda proxy result as the gateway sends it on. */
+function proxyReply(response: { readonly statusCode: number; readonly headers?: Readonly<Record<string, boolean | number | string>> | undefined; readonly body: string }): Reply {
+  return { status: response.statusCode, headers: Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)])), body: response.body };
 }
 
 function decodeSegment(segment: string): string | undefined {
@@ -141,7 +146,7 @@ export function createLocalGateway(options: LocalGatewayOptions) {
       const started = Date.now();
       const response = await options.registration(proxyEventFor(routed, { userArn }), lambdaContextFor(request.requestId, 'keygate-registration'));
       log['integrationLatency'] = Date.now() - started;
-      return { status: response.statusCode, headers: Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)])), body: response.body };
+      return proxyReply(response);
     }
 
     const hasAuthorization = Object.keys(request.headers).some((name) => name.toLowerCase() === 'authorization');
@@ -162,7 +167,7 @@ export function createLocalGateway(options: LocalGatewayOptions) {
     const started = Date.now();
     const response = await whoami(proxyEventFor(routed, { authorizer: { ...decision.context, principalId: decision.principalId } }));
     log['integrationLatency'] = Date.now() - started;
-    return { status: response.statusCode, headers: Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)])), body: response.body };
+    return proxyReply(response);
   }
 
   return async function handleRequest(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
@@ -171,7 +176,6 @@ export function createLocalGateway(options: LocalGatewayOptions) {
     const url = new URL(incoming.url ?? '/', 'https://localhost');
     const clientCert = clientCertificateOf(incoming.socket as TLSSocket);
     const log: Record<string, unknown> = {
-      ...emptyAccessLog(),
       requestId,
       requestTime: receivedAt,
       sourceIp: incoming.socket.remoteAddress,
@@ -200,8 +204,6 @@ export function createLocalGateway(options: LocalGatewayOptions) {
     outgoing.writeHead(reply.status, { ...reply.headers, 'x-amzn-requestid': requestId });
     outgoing.end(reply.body);
     const errorType = 'responseType' in reply ? reply.responseType : null;
-    const line = { ...log, status: reply.status, responseLatency: Date.now() - receivedAt, errorType };
-    // As deployed, a field without a value is there, empty: undefined would drop it from the JSON.
-    options.accessLog(Object.fromEntries(Object.entries(line).map(([field, value]) => [field, value ?? null])));
+    options.accessLog(accessLogLine({ ...log, status: reply.status, responseLatency: Date.now() - receivedAt, errorType }));
   };
 }
