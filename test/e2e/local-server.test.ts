@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSelfSignedCa, issueCertificate } from '../../cli/pki/x509.js';
 import { ACCESS_LOG_FIELDS } from '../../lib/access-log-fields.js';
 import { buildCli, CLI, keygate } from '../cli/setup.js';
+import { jsonLines } from '../helpers/events.js';
 import { httpsRequest, type HttpsOptions } from '../helpers/https-client.js';
 import { startServe, stopServe, type Running } from '../helpers/local-serve.js';
 import { mintToken, rsaKeyPair, signRaw } from '../helpers/keys.js';
@@ -173,13 +174,7 @@ describe('keygate serve: access log', () => {
     const denied = await httpsRequest(`${server.url}/whoami`, asDemo(bearer(token)));
     expect(denied.status).toBe(401);
     const requestId = denied.headers['x-amzn-requestid'];
-    const find = () =>
-      server
-        .output()
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>)
-        .find((l) => l['requestId'] === requestId);
+    const find = () => jsonLines(server.output()).find((l) => l['requestId'] === requestId);
     // The line is written after the response, and reaches us through a pipe.
     for (let tries = 0; !find() && tries < 50; tries++) await new Promise((r) => setTimeout(r, 50));
     const line = find();

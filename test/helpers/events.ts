@@ -39,6 +39,14 @@ export const lambdaContext = {
   succeed: () => undefined,
 } as Context;
 
+/** The JSON lines among captured output (Powertools log lines, EMF documents, access-log lines). */
+export function jsonLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
 /** Everything written to stdout and stderr while `work` runs (Powertools logs and EMF metrics go there). */
 export async function captureOutput<T>(work: () => Promise<T>): Promise<{ result: T | undefined; error: unknown; output: string }> {
   const chunks: string[] = [];

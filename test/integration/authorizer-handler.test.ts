@@ -7,7 +7,7 @@ import { rsaJwkThumbprint } from '../../lambdas/core/key-material.js';
 import type { InternalReason } from '../../lambdas/core/reasons.js';
 import type { KeyStore } from '../../lambdas/key-store/key-store.js';
 import { SecretsManagerKeyStore } from '../../lambdas/key-store/secrets-manager-key-store.js';
-import { authorizerEvent, captureOutput, lambdaContext } from '../helpers/events.js';
+import { authorizerEvent, captureOutput, jsonLines, lambdaContext } from '../helpers/events.js';
 import { mintToken, rsaKeyPair, signRaw } from '../helpers/keys.js';
 import { startMoto, useDummyAwsCredentials, type MotoServer } from '../helpers/moto.js';
 import { storedKey } from '../helpers/stored-keys.js';
@@ -36,11 +36,6 @@ function setup(env: Record<string, string> = {}) {
 }
 
 const nowSeconds = () => Math.floor(T0 / 1000);
-const jsonLines = (output: string) =>
-  output
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
 const reasonOf = (result: Awaited<ReturnType<ReturnType<typeof setup>['invoke']>>) =>
   result.policyDocument.Statement[0] && 'Effect' in result.policyDocument.Statement[0] && result.policyDocument.Statement[0].Effect === 'Allow' ? 'allow' : result.context?.['reason'];
 

@@ -5,7 +5,7 @@ import { readConfig } from '../../lambdas/core/config.js';
 import { createRegistrationHandler } from '../../lambdas/registration/create-handler.js';
 import { SecretsManagerKeyStore } from '../../lambdas/key-store/secrets-manager-key-store.js';
 import { createSelfSignedCa, issueCertificate } from '../../cli/pki/x509.js';
-import { authorizerEvent, captureOutput, lambdaContext, registrationEvent, type ProxyEventOptions } from '../helpers/events.js';
+import { authorizerEvent, captureOutput, jsonLines, lambdaContext, registrationEvent, type ProxyEventOptions } from '../helpers/events.js';
 import { mintToken, rsaKeyPair } from '../helpers/keys.js';
 import { expectNoFragments, secretFragments } from '../helpers/leaks.js';
 import { startMoto, useDummyAwsCredentials, type MotoServer } from '../helpers/moto.js';
@@ -43,11 +43,7 @@ const SUPPORT_ARN = 'arn:aws:sts::123456789012:assumed-role/keygate-support/alic
 
 /** The structured audit lines among everything the handler wrote. */
 function auditLines(output: string): Record<string, unknown>[] {
-  return output
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((line) => line['audit'] === true);
+  return jsonLines(output).filter((line) => line['audit'] === true);
 }
 
 describe('registration API, route by route (moto_server)', () => {
@@ -152,7 +148,7 @@ describe('registration API, route by route (moto_server)', () => {
       expect.objectContaining({ action: 'restore_name', outcome: 'ok', caller: SUPPORT_ARN, keyName: 'acme' }),
     ]);
     expectNoFragments('the audit lines', output, secretFragments(a.publicKeyPem, b.publicKeyPem, a.jwk.n, b.jwk.n));
-    const counted = output.split('\n').filter((line) => line.includes('"_aws"')).map((line) => Object.keys(JSON.parse(line) as object).find((key) => /^[A-Z]/.test(key)));
+    const counted = jsonLines(output).filter((line) => '_aws' in line).map((line) => Object.keys(line).find((key) => /^[A-Z]/.test(key)));
     expect(counted).toEqual(['KeyAdded', 'KeyAdded', 'KeyRemoved', 'NameRevoked', 'NameRestored']);
     expect(output).not.toContain('No application metrics to publish');
   });
