@@ -42,7 +42,9 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 
 /** The deployed gateway responses (lib/keygate-api.ts), reproduced, with the response type the access log names. */
 const GATEWAY_RESPONSES = {
-  accessDenied: (reason: unknown) => gatewayResponse('ACCESS_DENIED', json(401, { error: 'invalid_token', reason }, { 'www-authenticate': 'Bearer error="invalid_token"' })),
+  // As deployed: a context value the authorizer did not set is substituted as ''.
+  accessDenied: (context: APIGatewayAuthorizerResult['context']) =>
+    gatewayResponse('ACCESS_DENIED', json(401, { error: 'invalid_token', reason: String(context?.['reason'] ?? ''), detail: String(context?.['detail'] ?? '') }, { 'www-authenticate': 'Bearer error="invalid_token"' })),
   unauthorized: () => gatewayResponse('UNAUTHORIZED', json(401, { error: 'unauthorized', message: 'Send Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer' })),
   authorizerFailure: () => gatewayResponse('AUTHORIZER_FAILURE', json(503, { error: 'service_unavailable', message: 'The request could not be authorized right now; retry later' }, { 'retry-after': '1' })),
   missingAuthenticationToken: () => gatewayResponse('MISSING_AUTHENTICATION_TOKEN', json(403, { error: 'MISSING_AUTHENTICATION_TOKEN', message: 'Missing Authentication Token' })),
@@ -163,7 +165,7 @@ export function createLocalGateway(options: LocalGatewayOptions) {
     }
     log['principalId'] = decision.principalId;
     Object.assign(log, { keyName: decision.context?.['keyName'], kid: decision.context?.['kid'], jti: decision.context?.['jti'], reason: decision.context?.['reason'] });
-    if (!isAllow(decision)) return GATEWAY_RESPONSES.accessDenied(decision.context?.['reason']);
+    if (!isAllow(decision)) return GATEWAY_RESPONSES.accessDenied(decision.context);
     const started = Date.now();
     const response = await whoami(proxyEventFor(routed, { authorizer: { ...decision.context, principalId: decision.principalId } }));
     log['integrationLatency'] = Date.now() - started;
