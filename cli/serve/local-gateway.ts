@@ -7,6 +7,7 @@ import { readClientCertificate } from '../../lambdas/core/client-certificate.js'
 import { handler as whoami } from '../../lambdas/whoami/handler.js';
 import { ACCESS_LOG_FIELDS } from '../../lib/access-log-fields.js';
 import { authorizerEventFor, clientCertificateOf, headersOf, newRequestId, proxyEventFor, type LocalRequest } from './api-gateway-events.js';
+import openApiDocument from '../../docs/openapi.json' with { type: 'json' };
 
 const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 
@@ -35,6 +36,9 @@ interface Route {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/** Where local mode serves docs/openapi.json. */
+export const OPENAPI_PATH = '/openapi.json';
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Reply {
   return { status, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
@@ -133,6 +137,12 @@ function isAllow(result: APIGatewayAuthorizerResult): boolean {
  */
 export function createLocalGateway(options: LocalGatewayOptions) {
   async function dispatch(request: LocalRequest, log: Record<string, unknown>): Promise<Reply> {
+    // Local mode only (the deployed API does not serve it): the API description, open to any client
+    // certificate the dev CA issued, so consumers can read the 401 shape too.
+    if (request.path === OPENAPI_PATH && request.method === 'GET') {
+      log['resourcePath'] = OPENAPI_PATH;
+      return json(200, openApiDocument);
+    }
     const route = matchRoute(request.path);
     if (!route || !route.methods.includes(request.method)) return GATEWAY_RESPONSES.missingAuthenticationToken();
     const routed: LocalRequest = { ...request, resource: route.resource, pathParameters: route.pathParameters };

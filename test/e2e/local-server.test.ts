@@ -9,6 +9,7 @@ import { jsonLines } from '../helpers/events.js';
 import { httpsRequest, type HttpsOptions } from '../helpers/https-client.js';
 import { startServe, stopServe, type Running } from '../helpers/local-serve.js';
 import { mintToken, rsaKeyPair, signRaw } from '../helpers/keys.js';
+import { OPENAPI_DOCUMENT, openApiValidator } from '../helpers/openapi.js';
 
 let server: Running;
 let pem: { ca: string; demoCert: string; demoKey: string; supportCert: string; supportKey: string };
@@ -170,6 +171,37 @@ describe('keygate serve: registration through the support certificate', () => {
     const result = await keygate(['keys', 'list', '--endpoint', server.url, '--cert', join(server.dataDir, 'support.pem'), '--key', join(server.dataDir, 'support.key')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^keygate: cannot reach .*not trusted.*--ca/);
+  });
+});
+
+describe('keygate serve: the API description', () => {
+  const validate = openApiValidator();
+
+  it('serves docs/openapi.json at GET /openapi.json to any client certificate of the dev CA, without a token', async () => {
+    const result = await httpsRequest(`${server.url}/openapi.json`, asDemo());
+    expect(result.status).toBe(200);
+    expect(result.headers['content-type']).toBe('application/json');
+    expect(result.json()).toEqual(OPENAPI_DOCUMENT);
+  });
+
+  it('what the gateway answers on its own validates against it: 401 with and without detail, 401 without a token, 200 from /whoami, 403 on /keys for another certificate', async () => {
+    const name = 'openapi-e2e';
+    expect((await register(name, consumer.publicKeyPem)).status).toBe(201);
+    const now = Math.floor(Date.now() / 1000);
+    const answers = [
+      await httpsRequest(`${server.url}/whoami`, asDemo(bearer(await mintToken(consumer, { name })))),
+      await httpsRequest(`${server.url}/whoami`, asDemo(bearer(await mintToken(consumer, { name, claims: { iat: now * 1000, exp: now * 1000 + 60_000 } })))),
+      await httpsRequest(`${server.url}/whoami`, asDemo(bearer(await mintToken(consumer, { name: 'nobody' })))),
+      await httpsRequest(`${server.url}/whoami`, asDemo()),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 401, 401, 401]);
+    for (const answer of answers) expect(validate('GET', '/whoami', answer.status, answer.json()), answer.body).toEqual([]);
+    for (const path of ['/keys', '/keys/{name}', '/revocations']) {
+      const forbidden = await httpsRequest(`${server.url}${path.replace('{name}', name)}`, asDemo());
+      expect(forbidden.status).toBe(403);
+      expect(validate('GET', path, forbidden.status, forbidden.json())).toEqual([]);
+    }
+    expect(validate('GET', '/whoami', 401, { ...(answers[1]?.json() as object), token: 'x' }), 'an undocumented field').not.toEqual([]);
   });
 });
 
