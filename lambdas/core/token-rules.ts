@@ -93,11 +93,20 @@ function notEpochSeconds(name: 'iat' | 'exp' | 'nbf', value: unknown): Denial {
   return deny('invalid_claim', `${name} must be an integer number of seconds since the epoch; got ${seen}`);
 }
 
-/** The hint for epoch values that can only be milliseconds (Java's Date.getTime(), JavaScript's Date.now()). */
-function millisecondsHint(claims: Readonly<Record<'iat' | 'exp', number>>, names: readonly ('iat' | 'exp')[]): string {
-  const inMilliseconds = names.filter((name) => claims[name] >= MILLISECONDS_FROM);
-  if (inMilliseconds.length === 0) return '';
-  return inMilliseconds.length === 1 ? `; ${inMilliseconds[0]} looks like milliseconds` : `; ${inMilliseconds.join(' and ')} look like milliseconds`;
+/**
+ * The hint for epoch values that can only be milliseconds (Java's Date.getTime(), JavaScript's
+ * Date.now()). Built only on a denial: the accepting path allocates nothing for it.
+ */
+function millisecondsHint(exp: number | undefined, iat: number | undefined): string {
+  const expInMilliseconds = exp !== undefined && exp >= MILLISECONDS_FROM;
+  const iatInMilliseconds = iat !== undefined && iat >= MILLISECONDS_FROM;
+  if (expInMilliseconds && iatInMilliseconds) return '; exp and iat look like milliseconds';
+  if (expInMilliseconds) return '; exp looks like milliseconds';
+  return iatInMilliseconds ? '; iat looks like milliseconds' : '';
+}
+
+function clockSkewClause(rules: TokenRules): string {
+  return `the allowed clock skew is ${rules.clockSkewSeconds} s`;
 }
 
 /** Claims: sub grammar, iat/exp/nbf integers, lifetime, expiry and not-before with skew, jti. */
@@ -123,16 +132,14 @@ export function checkClaims(payload: JsonObject, nowSeconds: number, rules: Toke
     return deny('invalid_claim', `jti must be a non-empty string of at most ${MAX_JTI_LENGTH} characters; got ${describeValue(jti)}`);
   }
   if (!isPrintableText(jti)) return deny('invalid_claim', 'jti must be printable text (no control characters, no unpaired surrogates)');
-  const epoch = { iat: iatSeconds, exp: expSeconds };
-  if (expSeconds <= iatSeconds) return deny('invalid_claim', `exp must be after iat; got exp - iat = ${expSeconds - iatSeconds} s${millisecondsHint(epoch, ['exp', 'iat'])}`);
+  if (expSeconds <= iatSeconds) return deny('invalid_claim', `exp must be after iat; got exp - iat = ${expSeconds - iatSeconds} s${millisecondsHint(expSeconds, iatSeconds)}`);
   if (expSeconds - iatSeconds > rules.maxLifetimeSeconds) {
-    return deny('lifetime_too_long', `exp - iat is ${expSeconds - iatSeconds} s; at most ${rules.maxLifetimeSeconds} s is allowed${millisecondsHint(epoch, ['exp', 'iat'])}`);
+    return deny('lifetime_too_long', `exp - iat is ${expSeconds - iatSeconds} s; at most ${rules.maxLifetimeSeconds} s is allowed${millisecondsHint(expSeconds, iatSeconds)}`);
   }
-  const skew = `the allowed clock skew is ${rules.clockSkewSeconds} s`;
-  if (expSeconds <= now - rules.clockSkewSeconds) return deny('token_expired', `exp is ${now - expSeconds} s in the past; ${skew}`);
-  if (iatSeconds > now + rules.clockSkewSeconds) return deny('token_not_yet_valid', `iat is ${iatSeconds - now} s in the future; ${skew}${millisecondsHint(epoch, ['iat'])}`);
+  if (expSeconds <= now - rules.clockSkewSeconds) return deny('token_expired', `exp is ${now - expSeconds} s in the past; ${clockSkewClause(rules)}`);
+  if (iatSeconds > now + rules.clockSkewSeconds) return deny('token_not_yet_valid', `iat is ${iatSeconds - now} s in the future; ${clockSkewClause(rules)}${millisecondsHint(undefined, iatSeconds)}`);
   if (nbfSeconds !== undefined && nbfSeconds > now + rules.clockSkewSeconds) {
-    return deny('token_not_yet_valid', `nbf is ${nbfSeconds - now} s in the future; ${skew}${nbfSeconds >= MILLISECONDS_FROM ? '; nbf looks like milliseconds' : ''}`);
+    return deny('token_not_yet_valid', `nbf is ${nbfSeconds - now} s in the future; ${clockSkewClause(rules)}${nbfSeconds >= MILLISECONDS_FROM ? '; nbf looks like milliseconds' : ''}`);
   }
 
   return { ok: true, keyName: sub.slice(SUBJECT_PREFIX.length), jti, iat: iatSeconds, exp: expSeconds, payload };
