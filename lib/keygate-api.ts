@@ -531,11 +531,16 @@ export class KeygateApi extends Construct {
 
   private addGatewayResponses(): void {
     const json = (body: string) => ({ [JSON_TYPE]: body });
+    // A gateway response's headers take only request parameters or static values (API Gateway
+    // developer guide, x-amazon-apigateway-gateway-responses.gatewayResponse); its body template
+    // substitutes $context.authorizer.<key>. So the authorizer's sentence goes into the body as
+    // `detail`, and the header stays static. The authorizer only puts text there that needs no
+    // escaping inside a JSON string (publicDetailOf).
     this.api.addGatewayResponse('AccessDenied', {
       type: apigw.ResponseType.ACCESS_DENIED,
       statusCode: '401',
       responseHeaders: { 'WWW-Authenticate': `'Bearer error="invalid_token"'` },
-      templates: json('{"error":"invalid_token","reason":"$context.authorizer.reason"}'),
+      templates: json('{"error":"invalid_token","reason":"$context.authorizer.reason","detail":"$context.authorizer.detail"}'),
     });
     this.api.addGatewayResponse('Unauthorized', {
       type: apigw.ResponseType.UNAUTHORIZED,

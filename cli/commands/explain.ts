@@ -110,7 +110,7 @@ function toText(explanation: Explanation): string {
     lines.push('claims');
     for (const [name, value] of Object.entries(claims)) {
       const time = times[name as keyof typeof times];
-      const note = time ? `  ${time.iso ?? 'out of range'} (${time.relative})` : KNOWN_CLAIMS.has(name) ? '' : name === 'cnf' ? '  (checked only for names with binding thumbprint)' : '  (ignored)';
+      const note = time ? `  ${time.iso ?? 'out of range'} (${time.relative})${time.milliseconds ? ' (milliseconds? keygate wants seconds)' : ''}` : KNOWN_CLAIMS.has(name) ? '' : name === 'cnf' ? '  (checked only for names with binding thumbprint)' : '  (ignored)';
       lines.push(`  ${name.padEnd(8)} ${show(value)}${note}`);
     }
     const lifetime = times.exp && times.iat ? times.exp.value - times.iat.value : undefined;
@@ -121,6 +121,7 @@ function toText(explanation: Explanation): string {
   const ruleWidth = Math.max(...explanation.rules.map((r) => r.rule.length));
   for (const rule of explanation.rules) {
     lines.push(`  ${STATUS_LABEL[rule.status]}  ${rule.rule.padEnd(ruleWidth)}  ${rule.detail}${rule.reason ? ` [${rule.reason}]` : ''}`);
+    if (rule.fix) lines.push(`        fix: ${rule.fix}`);
   }
   if (explanation.certificate) lines.push(...certificateLines(explanation.certificate));
   const { verdict } = explanation;

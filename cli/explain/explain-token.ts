@@ -19,6 +19,8 @@ export interface RuleResult {
   readonly detail: string;
   /** The internal reason this rule gives when it fails. */
   readonly reason?: InternalReason;
+  /** What to change in the client, for the mistakes real clients make. */
+  readonly fix?: string;
 }
 
 export type Verdict =
@@ -31,6 +33,8 @@ export interface TimeClaim {
   readonly value: number;
   readonly iso: string | undefined;
   readonly relative: string;
+  /** Past the year 5000 as seconds: the client sent milliseconds. */
+  readonly milliseconds: boolean;
 }
 
 /** One way of tying the token to a client certificate, checked against the certificate given. */
@@ -82,7 +86,7 @@ export interface ExplainOptions {
   readonly binding?: BindingPolicy;
 }
 
-type Outcome = { readonly status: RuleStatus; readonly detail: string; readonly reason?: InternalReason };
+type Outcome = { readonly status: RuleStatus; readonly detail: string; readonly reason?: InternalReason; readonly fix?: string };
 
 interface Context {
   readonly header: JsonObject;
@@ -95,21 +99,46 @@ interface Context {
 }
 
 const pass = (detail: string): Outcome => ({ status: 'pass', detail });
-const fail = (reason: InternalReason, detail: string): Outcome => ({ status: 'fail', detail, reason });
+const fail = (reason: InternalReason, detail: string, fix?: string): Outcome => ({ status: 'fail', detail, reason, ...(fix ? { fix } : {}) });
 const skip = (detail: string): Outcome => ({ status: 'skip', detail });
 
 function isEpochSeconds(value: JsonValue | undefined): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
+/** A value read as epoch seconds from this on is past the year 5000: it was sent in milliseconds. */
+const MILLISECONDS_FROM = 100_000_000_000;
+
+const FIX_MILLISECONDS = 'send seconds, not milliseconds: divide by 1000 (Java: Instant.now().getEpochSecond(), JavaScript: Math.floor(Date.now() / 1000))';
+
+/** The mistakes real clients make with epoch claims, named with their fix; other wrong values as they are. */
+function epochValueProblem(name: 'iat' | 'exp' | 'nbf', value: JsonValue, claims: JsonObject): Outcome | undefined {
+  if (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim())) {
+    return fail('invalid_claim', `${name} is a number in a string (${show(value)})`, `send ${name} as a JSON number, without quotes (the Go jwt tool: -claim ${name}=N sends a string; build the claims as JSON instead)`);
+  }
+  if (typeof value === 'number' && Number.isFinite(value) && !Number.isInteger(value)) {
+    return fail('invalid_claim', `${name} is a number with a fraction (${value})`, `send whole seconds: round down (Python: int(time.time()); PyJWT: pass an int or a datetime)`);
+  }
+  if (!isEpochSeconds(value)) return fail('invalid_claim', `${name} is ${describe(value)}, not a non-negative integer`);
+  if (!writtenAsIntegerLiteral(claims, name)) return fail('invalid_claim', `${name} is written with a decimal point or an exponent`, `write it as a plain integer (${value})`);
+  return undefined;
+}
+
 function epochRule(name: 'iat' | 'exp'): (c: Context) => Outcome {
   return (c) => {
     const value = c.claims[name];
     if (value === undefined) return fail('missing_claim', `${name} is missing`);
-    if (!isEpochSeconds(value)) return fail('invalid_claim', `${name} is ${describe(value)}, not a non-negative integer`);
-    if (!writtenAsIntegerLiteral(c.claims, name)) return fail('invalid_claim', `${name} is written with a fraction or an exponent; write it as a plain integer (${value})`);
-    return pass(`${value}`);
+    const problem = epochValueProblem(name, value, c.claims);
+    if (problem) return problem;
+    return pass(`${value}${(value as number) >= MILLISECONDS_FROM ? ' (looks like milliseconds)' : ''}`);
   };
+}
+
+/** Which of the given epoch values were sent in milliseconds, as a clause for a rule's detail. */
+function millisecondsClause(values: Readonly<Record<string, number>>): string {
+  const names = Object.keys(values).filter((name) => (values[name] ?? 0) >= MILLISECONDS_FROM);
+  if (names.length === 0) return '';
+  return `; ${names.join(' and ')} ${names.length === 1 ? 'looks' : 'look'} like milliseconds`;
 }
 
 /** Both times valid, or the reason a rule that needs them cannot be evaluated. */
@@ -174,8 +203,7 @@ const RULES: readonly { readonly id: string; readonly rule: string; readonly che
     check: ({ claims }) => {
       const { nbf } = claims;
       if (nbf === undefined) return pass('absent');
-      if (!isEpochSeconds(nbf)) return fail('invalid_claim', `nbf is ${describe(nbf)}, not a non-negative integer`);
-      return writtenAsIntegerLiteral(claims, 'nbf') ? pass(`${nbf}`) : fail('invalid_claim', `nbf is written with a fraction or an exponent; write it as a plain integer (${nbf})`);
+      return epochValueProblem('nbf', nbf, claims) ?? pass(`${nbf}`);
     },
   },
   {
@@ -184,7 +212,9 @@ const RULES: readonly { readonly id: string; readonly rule: string; readonly che
     check: (c) => {
       const times = lifetimeOf(c);
       if (typeof times === 'string') return skip(times);
-      return times.exp > times.iat ? pass(`exp is ${formatDuration(times.exp - times.iat)} after iat`) : fail('invalid_claim', `exp is not after iat`);
+      if (times.exp > times.iat) return pass(`exp is ${formatDuration(times.exp - times.iat)} after iat`);
+      const milliseconds = millisecondsClause({ exp: times.exp, iat: times.iat });
+      return fail('invalid_claim', `exp is not after iat${milliseconds}`, milliseconds ? FIX_MILLISECONDS : undefined);
     },
   },
   {
@@ -196,7 +226,9 @@ const RULES: readonly { readonly id: string; readonly rule: string; readonly che
       if (times.exp <= times.iat) return skip('needs exp after iat');
       const lifetime = times.exp - times.iat;
       const max = c.tokenRules.maxLifetimeSeconds;
-      return lifetime > max ? fail('lifetime_too_long', `${lifetime} s; at most ${max} s is allowed`) : pass(`${lifetime} s (at most ${max} s)`);
+      if (lifetime <= max) return pass(`${lifetime} s (at most ${max} s)`);
+      const milliseconds = millisecondsClause({ exp: times.exp, iat: times.iat });
+      return fail('lifetime_too_long', `${lifetime} s; at most ${max} s is allowed${milliseconds}`, milliseconds ? FIX_MILLISECONDS : undefined);
     },
   },
   {
@@ -214,7 +246,8 @@ const RULES: readonly { readonly id: string; readonly rule: string; readonly che
     rule: 'iat is not after now, within the clock skew',
     check: ({ claims: { iat }, now, tokenRules: { clockSkewSeconds } }) => {
       if (!isEpochSeconds(iat)) return skip('needs a valid iat');
-      if (iat > now + clockSkewSeconds) return fail('token_not_yet_valid', `issued ${formatRelative(iat - now)}: the signer's clock is ahead`);
+      if (iat >= MILLISECONDS_FROM) return fail('token_not_yet_valid', `issued ${formatRelative(iat - now)}; iat looks like milliseconds`, FIX_MILLISECONDS);
+      if (iat > now + clockSkewSeconds) return fail('token_not_yet_valid', `issued ${formatRelative(iat - now)}: the signer's clock is ahead`, 'keep the signing machine in sync (NTP)');
       return pass(`issued ${formatRelative(iat - now)}${iat > now ? `, accepted within the ${clockSkewSeconds} s clock skew` : ''}`);
     },
   },
@@ -224,6 +257,7 @@ const RULES: readonly { readonly id: string; readonly rule: string; readonly che
     check: ({ claims: { nbf }, now, tokenRules: { clockSkewSeconds } }) => {
       if (nbf === undefined) return pass('absent');
       if (!isEpochSeconds(nbf)) return skip('needs a valid nbf');
+      if (nbf >= MILLISECONDS_FROM) return fail('token_not_yet_valid', `valid ${formatRelative(nbf - now)}; nbf looks like milliseconds`, FIX_MILLISECONDS);
       if (nbf > now + clockSkewSeconds) return fail('token_not_yet_valid', `valid ${formatRelative(nbf - now)}`);
       return pass(`nbf ${formatRelative(nbf - now)}${nbf > now ? `, accepted within the ${clockSkewSeconds} s clock skew` : ''}`);
     },
@@ -264,7 +298,10 @@ export function explainToken(token: string, options: ExplainOptions): Explanatio
   const decoded = decodeCompactJws(token);
   const formatRule = 'three canonical base64url segments of JSON';
   if (!decoded.ok) {
-    rules.push({ id: 'format', rule: formatRule, ...(sizeOk ? fail(decoded.reason, [decoded.detail, ...formatHints(token)].join('; ')) : skip('too large to decode')) });
+    const hints = formatHints(token);
+    const detail = [decoded.detail, ...hints.map((h) => h.problem)].join('; ');
+    const fix = hints.map((h) => h.fix).join('; ');
+    rules.push({ id: 'format', rule: formatRule, ...(sizeOk ? fail(decoded.reason, detail, fix || undefined) : skip('too large to decode')) });
     for (const { id, rule } of RULES) rules.push({ id, rule, ...skip('the token could not be decoded') });
   } else {
     rules.push({ id: 'format', rule: formatRule, ...pass('decoded') });
@@ -337,19 +374,23 @@ function timesOf(claims: JsonObject, now: number): Explanation['times'] {
   const times: Partial<Record<'iat' | 'exp' | 'nbf', TimeClaim>> = {};
   for (const name of ['iat', 'exp', 'nbf'] as const) {
     const value = claims[name];
-    if (typeof value === 'number' && Number.isFinite(value)) times[name] = { value, iso: isoFromSeconds(value), relative: formatRelative(value - now) };
+    if (typeof value === 'number' && Number.isFinite(value)) times[name] = { value, iso: isoFromSeconds(value), relative: formatRelative(value - now), milliseconds: value >= MILLISECONDS_FROM };
   }
   return times;
 }
 
-/** Common copy-and-paste damage, named so a consumer can fix it without reading RFC 7515. */
-function formatHints(token: string): string[] {
-  const hints: string[] = [];
-  if (/\s/.test(token)) hints.push('it contains whitespace or a line break');
-  if (token.includes('=')) hints.push('it has base64 padding (=)');
-  if (/[+/]/.test(token)) hints.push('it uses standard base64 characters (+ or /) instead of base64url (- and _)');
+/** Common copy-and-paste and encoding damage, named with its fix so a consumer need not read RFC 7515. */
+function formatHints(token: string): { readonly problem: string; readonly fix: string }[] {
+  const hints: { problem: string; fix: string }[] = [];
+  if (/-----BEGIN [A-Z0-9 ]+-----/.test(token) || /^MII[A-Za-z0-9+/]/.test(token)) {
+    hints.push({ problem: 'it is a PEM or base64 DER block (a certificate or a key), not a token', fix: 'a token is header.payload.signature signed with your private key: mint one (keygate token, or your JWT library) and send that' });
+    return hints;
+  }
+  if (/\s/.test(token)) hints.push({ problem: 'it contains whitespace or a line break', fix: 'copy the token as one line' });
+  if (token.includes('=')) hints.push({ problem: 'it has base64 padding (=)', fix: 'remove the trailing = from each segment: JWS uses base64url without padding (RFC 7515, section 2)' });
+  if (/[+/]/.test(token)) hints.push({ problem: 'it uses standard base64 characters (+ or /) instead of base64url (- and _)', fix: 'encode each segment as base64url: + becomes -, / becomes _, no padding' });
   const segments = token.split('.').length;
-  if (segments !== 3) hints.push(`it has ${segments} segment${segments === 1 ? '' : 's'}`);
+  if (segments !== 3) hints.push({ problem: `it has ${segments} segment${segments === 1 ? '' : 's'}`, fix: 'send the whole compact JWS: header.payload.signature, two dots' });
   return hints;
 }
 

@@ -7,6 +7,7 @@ import { readClientCertificate } from '../../lambdas/core/client-certificate.js'
 import { handler as whoami } from '../../lambdas/whoami/handler.js';
 import { ACCESS_LOG_FIELDS } from '../../lib/access-log-fields.js';
 import { authorizerEventFor, clientCertificateOf, headersOf, newRequestId, proxyEventFor, type LocalRequest } from './api-gateway-events.js';
+import openApiDocument from '../../docs/openapi.json' with { type: 'json' };
 
 const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 
@@ -36,13 +37,18 @@ interface Route {
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
+/** Where local mode serves docs/openapi.json. */
+export const OPENAPI_PATH = '/openapi.json';
+
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Reply {
   return { status, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
 /** The deployed gateway responses (lib/keygate-api.ts), reproduced, with the response type the access log names. */
 const GATEWAY_RESPONSES = {
-  accessDenied: (reason: unknown) => gatewayResponse('ACCESS_DENIED', json(401, { error: 'invalid_token', reason }, { 'www-authenticate': 'Bearer error="invalid_token"' })),
+  // As deployed: a context value the authorizer did not set is substituted as ''.
+  accessDenied: (context: APIGatewayAuthorizerResult['context']) =>
+    gatewayResponse('ACCESS_DENIED', json(401, { error: 'invalid_token', reason: String(context?.['reason'] ?? ''), detail: String(context?.['detail'] ?? '') }, { 'www-authenticate': 'Bearer error="invalid_token"' })),
   unauthorized: () => gatewayResponse('UNAUTHORIZED', json(401, { error: 'unauthorized', message: 'Send Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer' })),
   authorizerFailure: () => gatewayResponse('AUTHORIZER_FAILURE', json(503, { error: 'service_unavailable', message: 'The request could not be authorized right now; retry later' }, { 'retry-after': '1' })),
   missingAuthenticationToken: () => gatewayResponse('MISSING_AUTHENTICATION_TOKEN', json(403, { error: 'MISSING_AUTHENTICATION_TOKEN', message: 'Missing Authentication Token' })),
@@ -131,6 +137,12 @@ function isAllow(result: APIGatewayAuthorizerResult): boolean {
  */
 export function createLocalGateway(options: LocalGatewayOptions) {
   async function dispatch(request: LocalRequest, log: Record<string, unknown>): Promise<Reply> {
+    // Local mode only (the deployed API does not serve it): the API description, open to any client
+    // certificate the dev CA issued, so consumers can read the 401 shape too.
+    if (request.path === OPENAPI_PATH && request.method === 'GET') {
+      log['resourcePath'] = OPENAPI_PATH;
+      return json(200, openApiDocument);
+    }
     const route = matchRoute(request.path);
     if (!route || !route.methods.includes(request.method)) return GATEWAY_RESPONSES.missingAuthenticationToken();
     const routed: LocalRequest = { ...request, resource: route.resource, pathParameters: route.pathParameters };
@@ -163,7 +175,7 @@ export function createLocalGateway(options: LocalGatewayOptions) {
     }
     log['principalId'] = decision.principalId;
     Object.assign(log, { keyName: decision.context?.['keyName'], kid: decision.context?.['kid'], jti: decision.context?.['jti'], reason: decision.context?.['reason'] });
-    if (!isAllow(decision)) return GATEWAY_RESPONSES.accessDenied(decision.context?.['reason']);
+    if (!isAllow(decision)) return GATEWAY_RESPONSES.accessDenied(decision.context);
     const started = Date.now();
     const response = await whoami(proxyEventFor(routed, { authorizer: { ...decision.context, principalId: decision.principalId } }));
     log['integrationLatency'] = Date.now() - started;

@@ -9,7 +9,7 @@ import { readClientCertificate, type ClientCertificateFacts } from '../core/clie
 import type { KeygateConfig } from '../core/config.js';
 import { allowPolicy, denyPolicy } from '../core/policy.js';
 import { checkCertificateBinding } from '../core/certificate-binding.js';
-import { deny, type Denial } from '../core/reasons.js';
+import { deny, publicDetailOf, type Denial } from '../core/reasons.js';
 import { checkSignature, checkTokenBeforeSignature } from '../core/verify-token.js';
 import { CachingKeyResolver, type KeyCacheOptions } from '../key-store/key-cache.js';
 import type { KeyStore } from '../key-store/key-store.js';
@@ -105,7 +105,7 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     // The total without the reason dimension, in the invocation's own document: one number to
     // alarm on, and that document is never empty (Powertools would log a warning per denial).
     metrics.addMetric('Denied', MetricUnit.Count, 1);
-    return denyPolicy(event.methodArn, denial.publicReason) as unknown as APIGatewayAuthorizerResult;
+    return denyPolicy(event.methodArn, denial.publicReason, publicDetailOf(denial)) as unknown as APIGatewayAuthorizerResult;
   }
 
   async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {

@@ -22,6 +22,6 @@ export function extractBearerToken(headers: Readonly<Record<string, string | und
   const value = values[0] as string;
   if (value.length > MAX_TOKEN_BYTES + 64) return deny('token_too_large', `the Authorization header is longer than ${MAX_TOKEN_BYTES + 64} characters`);
   const match = BEARER.exec(value.trim());
-  if (!match) return deny('malformed_authorization', 'expected "Authorization: Bearer <token>" with exactly one token');
+  if (!match) return deny('malformed_authorization', 'expected Authorization: Bearer <token>, with exactly one token after the scheme');
   return { ok: true, token: match[1] as string };
 }

@@ -172,6 +172,10 @@ function loadCanonicalDer(der: Buffer, type: 'spki' | 'pkcs1'): KeyObject {
   return key;
 }
 
+/** A certificate only carries the key: its dates do not matter to the token contract, so the bare key is the way out. */
+const SEND_THE_PUBLIC_KEY_INSTEAD =
+  'send its public key instead, which is accepted whatever the certificate dates: openssl x509 -pubkey -noout -in <certificate file> prints it as a PUBLIC KEY PEM';
+
 function loadCertificateKey(der: Buffer, now: Date): KeyObject {
   let certificate: X509Certificate;
   try {
@@ -180,8 +184,10 @@ function loadCertificateKey(der: Buffer, now: Date): KeyObject {
     throw new KeyMaterialError('invalid_key_encoding', 'the CERTIFICATE block does not hold a valid certificate');
   }
   if (!certificate.raw.equals(der)) throw new KeyMaterialError('invalid_key_encoding', 'the certificate has trailing data');
-  if (now < new Date(certificate.validFrom)) throw new KeyMaterialError('certificate_not_yet_valid', `the certificate is valid only from ${certificate.validFrom}`);
-  if (now > new Date(certificate.validTo)) throw new KeyMaterialError('certificate_expired', `the certificate expired on ${certificate.validTo}`);
+  if (now < new Date(certificate.validFrom)) {
+    throw new KeyMaterialError('certificate_not_yet_valid', `the certificate is valid only from ${certificate.validFrom}; ${SEND_THE_PUBLIC_KEY_INSTEAD}`);
+  }
+  if (now > new Date(certificate.validTo)) throw new KeyMaterialError('certificate_expired', `the certificate expired on ${certificate.validTo}; ${SEND_THE_PUBLIC_KEY_INSTEAD}`);
   const key = certificate.publicKey;
   if (key.asymmetricKeyType !== 'rsa') {
     throw new KeyMaterialError('unsupported_key_type', `the certificate holds a ${key.asymmetricKeyType ?? 'non-RSA'} key; only RSA keys are accepted`);

@@ -30,11 +30,14 @@ export function allowPolicy(principalId: string, methodArn: string, context: Aut
   };
 }
 
-/** A Deny; the API's ACCESS_DENIED gateway response turns `context.reason` into the 401 body. */
-export function denyPolicy(methodArn: string, reason: PublicReason): AuthorizerPolicy {
+/**
+ * A Deny; the API's ACCESS_DENIED gateway response puts `context.reason` and `context.detail` (a
+ * sentence from publicDetailOf, '' when the reason stays generic) into the 401 body.
+ */
+export function denyPolicy(methodArn: string, reason: PublicReason, detail = ''): AuthorizerPolicy {
   return {
     principalId: 'anonymous',
     policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: stageWildcardArn(methodArn) }] },
-    context: { reason },
+    context: { reason, detail },
   };
 }

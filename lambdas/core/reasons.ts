@@ -70,3 +70,34 @@ export interface Denial {
 export function deny(reason: InternalReason, detail: string): Denial {
   return { ok: false, reason, publicReason: PUBLIC_REASON[reason], detail };
 }
+
+/**
+ * Denials whose detail is sent to the caller: those decided from the token alone, before any key,
+ * name, certificate or replay record is consulted. The others keep the bare public reason, so no
+ * answer tells whether a name exists or which check behind it failed.
+ */
+const REASONS_WITH_PUBLIC_DETAIL: ReadonlySet<InternalReason> = new Set<InternalReason>([
+  'malformed_authorization',
+  'malformed_token',
+  'token_too_large',
+  'unsupported_algorithm',
+  'invalid_subject',
+  'missing_claim',
+  'invalid_claim',
+  'token_expired',
+  'token_not_yet_valid',
+  'lifetime_too_long',
+]);
+
+export const MAX_PUBLIC_DETAIL_LENGTH = 240;
+
+// Printable ASCII without `"` and `\`: the deployed gateway response substitutes the detail, unescaped,
+// into a JSON string, and the text must be fit for a quoted HTTP header parameter too.
+const PUBLIC_DETAIL_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/** The sentence a caller may read about a denial, or '' when the reason keeps the generic answer. */
+export function publicDetailOf(denial: Denial): string {
+  if (!REASONS_WITH_PUBLIC_DETAIL.has(denial.reason)) return '';
+  // Fails closed: a detail that could break the JSON body or a header is dropped, never repaired.
+  return denial.detail.length <= MAX_PUBLIC_DETAIL_LENGTH && PUBLIC_DETAIL_TEXT.test(denial.detail) ? denial.detail : '';
+}

@@ -33,16 +33,49 @@ export interface TokenClaims {
   readonly payload: JsonObject;
 }
 
+/**
+ * The algorithm names a JOSE client may send by mistake. Only these are named back in a denial's
+ * detail; any other `alg` text is attacker-chosen and is described by its kind instead.
+ */
+const KNOWN_ALGORITHMS: ReadonlySet<string> = new Set([
+  'none', 'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'PS256', 'PS384', 'PS512',
+  'ES256', 'ES384', 'ES512', 'ES256K', 'EdDSA', 'Ed25519', 'Ed448',
+]);
+
+/** A value read from an epoch seconds claim above this is from after the year 5000: it is milliseconds. */
+const MILLISECONDS_FROM = 100_000_000_000;
+
+/**
+ * What a header parameter or claim is, without its text: denial details are sent to the caller and
+ * logged, so they describe a value by its kind and bounded numbers, never by quoting it.
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') {
+    if (value.length === 0) return 'an empty string';
+    return /^-?\d+(\.\d+)?$/.test(value) ? 'a number in a string' : `a string of ${value.length} characters`;
+  }
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) return 'a number with a fraction';
+    if (value < 0) return 'a negative number';
+    return Number.isSafeInteger(value) ? 'a number' : 'a number above 2^53';
+  }
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
 /** `alg` pinned to RS512, `crit` refused, `kid` optional; key hints in the header are never followed. */
 export function checkHeader(header: JsonObject): { ok: true; kid: string | undefined } | Denial {
   const alg = header['alg'];
   if (alg !== TOKEN_ALGORITHM) {
-    return deny('unsupported_algorithm', typeof alg === 'string' ? `alg ${JSON.stringify(alg.slice(0, 16))} is not RS512` : 'alg is missing or not a string');
+    if (alg === undefined) return deny('unsupported_algorithm', 'alg is required and must be RS512');
+    const seen = typeof alg === 'string' && KNOWN_ALGORITHMS.has(alg) ? alg : describeValue(alg);
+    return deny('unsupported_algorithm', `alg must be RS512; got ${seen}`);
   }
   if ('crit' in header) return deny('malformed_token', 'the crit header parameter is not supported');
   const kid = header['kid'];
   if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH)) {
-    return deny('malformed_token', `kid must be a non-empty string of at most ${MAX_KID_LENGTH} characters`);
+    return deny('malformed_token', `kid must be a non-empty string of at most ${MAX_KID_LENGTH} characters; got ${describeValue(kid)}`);
   }
   // jwk, jku, x5u and x5c are ignored on purpose: a key is only ever found through `sub` and `kid`.
   return { ok: true, kid };
@@ -54,6 +87,28 @@ export function epochSecondsClaim(payload: JsonObject, name: 'iat' | 'exp' | 'nb
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && writtenAsIntegerLiteral(payload, name) ? value : undefined;
 }
 
+function notEpochSeconds(name: 'iat' | 'exp' | 'nbf', value: unknown): Denial {
+  // A whole number that still failed was written as 1.7e9 or 1700000000.0: the contract wants integer literals.
+  const seen = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? 'a whole number written with a decimal point or an exponent' : describeValue(value);
+  return deny('invalid_claim', `${name} must be an integer number of seconds since the epoch; got ${seen}`);
+}
+
+/**
+ * The hint for epoch values that can only be milliseconds (Java's Date.getTime(), JavaScript's
+ * Date.now()). Built only on a denial: the accepting path allocates nothing for it.
+ */
+function millisecondsHint(exp: number | undefined, iat: number | undefined): string {
+  const expInMilliseconds = exp !== undefined && exp >= MILLISECONDS_FROM;
+  const iatInMilliseconds = iat !== undefined && iat >= MILLISECONDS_FROM;
+  if (expInMilliseconds && iatInMilliseconds) return '; exp and iat look like milliseconds';
+  if (expInMilliseconds) return '; exp looks like milliseconds';
+  return iatInMilliseconds ? '; iat looks like milliseconds' : '';
+}
+
+function clockSkewClause(rules: TokenRules): string {
+  return `the allowed clock skew is ${rules.clockSkewSeconds} s`;
+}
+
 /** Claims: sub grammar, iat/exp/nbf integers, lifetime, expiry and not-before with skew, jti. */
 export function checkClaims(payload: JsonObject, nowSeconds: number, rules: TokenRules): Omit<TokenClaims, 'kid'> | Denial {
   const now = Math.floor(nowSeconds);
@@ -61,7 +116,8 @@ export function checkClaims(payload: JsonObject, nowSeconds: number, rules: Toke
 
   if (sub === undefined) return deny('missing_claim', 'sub is required');
   if (typeof sub !== 'string' || !sub.startsWith(SUBJECT_PREFIX) || !KEY_NAME_PATTERN.test(sub.slice(SUBJECT_PREFIX.length))) {
-    return deny('invalid_subject', `sub must be ${SUBJECT_PREFIX}<key name> (1-64 of A-Za-z0-9._-, starting with a letter or digit)`);
+    const seen = typeof sub !== 'string' ? describeValue(sub) : sub.startsWith(SUBJECT_PREFIX) ? 'a key name outside that grammar' : `a string without the ${SUBJECT_PREFIX} prefix`;
+    return deny('invalid_subject', `sub must be ${SUBJECT_PREFIX}<key name> (1-64 of A-Za-z0-9._-, starting with a letter or digit); got ${seen}`);
   }
   if (iat === undefined) return deny('missing_claim', 'iat is required');
   if (exp === undefined) return deny('missing_claim', 'exp is required');
@@ -69,20 +125,22 @@ export function checkClaims(payload: JsonObject, nowSeconds: number, rules: Toke
   const iatSeconds = epochSecondsClaim(payload, 'iat');
   const expSeconds = epochSecondsClaim(payload, 'exp');
   const nbfSeconds = nbf === undefined ? undefined : epochSecondsClaim(payload, 'nbf');
-  if (iatSeconds === undefined) return deny('invalid_claim', 'iat must be a non-negative integer number of seconds');
-  if (expSeconds === undefined) return deny('invalid_claim', 'exp must be a non-negative integer number of seconds');
-  if (nbf !== undefined && nbfSeconds === undefined) return deny('invalid_claim', 'nbf must be a non-negative integer number of seconds');
+  if (iatSeconds === undefined) return notEpochSeconds('iat', iat);
+  if (expSeconds === undefined) return notEpochSeconds('exp', exp);
+  if (nbf !== undefined && nbfSeconds === undefined) return notEpochSeconds('nbf', nbf);
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
-    return deny('invalid_claim', `jti must be a non-empty string of at most ${MAX_JTI_LENGTH} characters`);
+    return deny('invalid_claim', `jti must be a non-empty string of at most ${MAX_JTI_LENGTH} characters; got ${describeValue(jti)}`);
   }
   if (!isPrintableText(jti)) return deny('invalid_claim', 'jti must be printable text (no control characters, no unpaired surrogates)');
-  if (expSeconds <= iatSeconds) return deny('invalid_claim', 'exp must be after iat');
+  if (expSeconds <= iatSeconds) return deny('invalid_claim', `exp must be after iat; got exp - iat = ${expSeconds - iatSeconds} s${millisecondsHint(expSeconds, iatSeconds)}`);
   if (expSeconds - iatSeconds > rules.maxLifetimeSeconds) {
-    return deny('lifetime_too_long', `exp - iat is ${expSeconds - iatSeconds} s; at most ${rules.maxLifetimeSeconds} s is allowed`);
+    return deny('lifetime_too_long', `exp - iat is ${expSeconds - iatSeconds} s; at most ${rules.maxLifetimeSeconds} s is allowed${millisecondsHint(expSeconds, iatSeconds)}`);
   }
-  if (expSeconds <= now - rules.clockSkewSeconds) return deny('token_expired', `expired ${now - expSeconds} s ago`);
-  if (iatSeconds > now + rules.clockSkewSeconds) return deny('token_not_yet_valid', `iat is ${iatSeconds - now} s in the future`);
-  if (nbfSeconds !== undefined && nbfSeconds > now + rules.clockSkewSeconds) return deny('token_not_yet_valid', `nbf is ${nbfSeconds - now} s in the future`);
+  if (expSeconds <= now - rules.clockSkewSeconds) return deny('token_expired', `exp is ${now - expSeconds} s in the past; ${clockSkewClause(rules)}`);
+  if (iatSeconds > now + rules.clockSkewSeconds) return deny('token_not_yet_valid', `iat is ${iatSeconds - now} s in the future; ${clockSkewClause(rules)}${millisecondsHint(undefined, iatSeconds)}`);
+  if (nbfSeconds !== undefined && nbfSeconds > now + rules.clockSkewSeconds) {
+    return deny('token_not_yet_valid', `nbf is ${nbfSeconds - now} s in the future; ${clockSkewClause(rules)}${nbfSeconds >= MILLISECONDS_FROM ? '; nbf looks like milliseconds' : ''}`);
+  }
 
   return { ok: true, keyName: sub.slice(SUBJECT_PREFIX.length), jti, iat: iatSeconds, exp: expSeconds, payload };
 }

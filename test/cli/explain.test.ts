@@ -91,9 +91,9 @@ describe('keygate explain', () => {
     ['too long lifetime', () => mintToken(pair, { nowSeconds: NOW, ttlSeconds: 3600 }), 'lifetime_too_long', 'lifetime_too_long', /3600 s; at most 1800 s is allowed/],
     ['not yet valid', () => mintToken(pair, { nowSeconds: NOW + 120 }), 'token_not_yet_valid', 'token_not_yet_valid', /issued in 2 min: the signer's clock is ahead/],
     ['missing jti', () => mintToken(pair, { nowSeconds: NOW, omit: ['jti'] }), 'missing_claim', 'invalid_claims', /jti is missing/],
-    ['non-integer exp', async () => signRaw(pair, '{"alg":"RS512"}', JSON.stringify({ sub: 'ces:customer:acme', iat: NOW, exp: NOW + 0.5, jti: 'j' })), 'invalid_claim', 'invalid_claims', /exp is \d+\.5, not a non-negative integer/],
+    ['non-integer exp', async () => signRaw(pair, '{"alg":"RS512"}', JSON.stringify({ sub: 'ces:customer:acme', iat: NOW, exp: NOW + 0.5, jti: 'j' })), 'invalid_claim', 'invalid_claims', /exp is a number with a fraction \(\d+\.5\)/],
     ['unknown kid', () => mintToken(pair, { nowSeconds: NOW, kid: 'old-key' }), 'unknown_kid', 'invalid_signature', /kid "old-key" is not this key's kid .* \(the signature itself verifies with this key\)/],
-    ['exp written with a fraction', async () => signRaw(pair, '{"alg":"RS512"}', `{"sub":"ces:customer:acme","iat":${NOW},"exp":${NOW + 60}.0,"jti":"j"}`), 'invalid_claim', 'invalid_claims', /exp is written with a fraction or an exponent/],
+    ['exp written with a fraction', async () => signRaw(pair, '{"alg":"RS512"}', `{"sub":"ces:customer:acme","iat":${NOW},"exp":${NOW + 60}.0,"jti":"j"}`), 'invalid_claim', 'invalid_claims', /exp is written with a decimal point or an exponent/],
     ['crit', async () => signRaw(pair, '{"alg":"RS512","crit":["exp"]}', JSON.stringify({ sub: 'ces:customer:acme', iat: NOW, exp: NOW + 60, jti: 'j' })), 'malformed_token', 'malformed_token', /crit is present/],
   ])('denies a token (%s) with exit 1, naming the internal and public reason', async (_label, make, reason, publicReason, detail) => {
     // Prepare
@@ -146,6 +146,15 @@ describe('keygate explain', () => {
     expect(result.stdout).toMatch(/FAIL .*three canonical base64url segments.*contains whitespace or a line break; it has base64 padding \(=\) \[malformed_token\]/);
     expect(result.stdout).toMatch(/SKIP .*alg is RS512 .*the token could not be decoded/);
     expect(result.stdout).toMatch(/^result: DENIED malformed_token \(public reason: malformed_token\)/m);
+    expect(result.stdout).toContain('\n        fix: copy the token as one line; remove the trailing = from each segment: JWS uses base64url without padding (RFC 7515, section 2)\n');
+  });
+
+  it('says plainly when iat and exp are milliseconds, with the fix', async () => {
+    const result = await explain(await mintToken(pair, { claims: { iat: NOW * 1000, exp: NOW * 1000 + 300_000 } }));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^ {2}exp +\d+ +\S+ \(.*\) \(milliseconds\? keygate wants seconds\)$/m);
+    expect(result.stdout).toMatch(/FAIL .*300000 s; at most 1800 s is allowed; exp and iat look like milliseconds \[lifetime_too_long\]\n {8}fix: send seconds, not milliseconds: divide by 1000/);
+    expect(result.stdout).toContain('result: DENIED lifetime_too_long (public reason: lifetime_too_long): exp - iat is 300000 s; at most 1800 s is allowed; exp and iat look like milliseconds');
   });
 
   it('denies an oversized token with token_too_large', async () => {
@@ -175,7 +184,7 @@ describe('keygate explain', () => {
     expect(code).toBe(0);
     expect(json.header).toEqual({ alg: 'RS512', kid: pair.kid });
     expect(json.claims).toMatchObject({ sub: 'ces:customer:acme', iat: NOW, exp: NOW + 300 });
-    expect(json.times['exp']).toEqual({ value: NOW + 300, iso: new Date((NOW + 300) * 1000).toISOString(), relative: 'in 5 min' });
+    expect(json.times['exp']).toEqual({ value: NOW + 300, iso: new Date((NOW + 300) * 1000).toISOString(), relative: 'in 5 min', milliseconds: false });
     expect(json.rules.every((r) => r.status === 'pass')).toBe(true);
     expect(json.result).toEqual({ decision: 'allow', kid: pair.kid });
   });

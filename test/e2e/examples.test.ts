@@ -170,7 +170,7 @@ describe.each(EXAMPLES)('consumer example: $label', (example) => {
       for (const key of ['KEYGATE_CLIENT_CERT', 'KEYGATE_CLIENT_KEY', 'KEYGATE_CA']) delete env[key];
       const outcome = await runExample(example, ['--name', 'nobody'], env, server.cwd);
       expect(outcome.code, show(outcome)).toBe(1);
-      expect(JSON.parse(outcome.stdout)).toEqual({ error: 'invalid_token', reason: 'invalid_signature' });
+      expect(JSON.parse(outcome.stdout)).toEqual({ error: 'invalid_token', reason: 'invalid_signature', detail: '' });
       expect(outcome.stderr).toMatch(/401/);
     });
 

@@ -9,6 +9,7 @@ import { jsonLines } from '../helpers/events.js';
 import { httpsRequest, type HttpsOptions } from '../helpers/https-client.js';
 import { startServe, stopServe, type Running } from '../helpers/local-serve.js';
 import { mintToken, rsaKeyPair, signRaw } from '../helpers/keys.js';
+import { OPENAPI_DOCUMENT, openApiValidator } from '../helpers/openapi.js';
 
 let server: Running;
 let pem: { ca: string; demoCert: string; demoKey: string; supportCert: string; supportKey: string };
@@ -81,21 +82,26 @@ describe('keygate serve: tokens and the authorizer', () => {
   });
 
   const now = () => Math.floor(Date.now() / 1000);
+  const claimsWith = (iat: string) => `{"sub":"ces:customer:e2e","iat":${iat},"exp":${now() + 60},"jti":"x"}`;
+  // The sentence is sent for denials decided from the token alone; never for a name, a key or a signature.
   it.each([
-    ['malformed', async () => 'not.a.token', 'malformed_token'],
-    ['RS256', async () => signRaw(consumer, '{"alg":"RS256"}', JSON.stringify({ sub: 'ces:customer:e2e', iat: now(), exp: now() + 60, jti: 'x' })), 'unsupported_algorithm'],
-    ['bad subject', async () => mintToken(consumer, { claims: { sub: 'e2e' } }), 'invalid_subject'],
-    ['missing jti', async () => mintToken(consumer, { name: 'e2e', omit: ['jti'] }), 'invalid_claims'],
-    ['expired', async () => mintToken(consumer, { name: 'e2e', nowSeconds: now() - 1000 }), 'token_expired'],
-    ['from the future', async () => mintToken(consumer, { name: 'e2e', nowSeconds: now() + 600 }), 'token_not_yet_valid'],
-    ['lifetime too long', async () => mintToken(consumer, { name: 'e2e', ttlSeconds: 3600 }), 'lifetime_too_long'],
-    ['unknown name', async () => mintToken(consumer, { name: 'nobody' }), 'invalid_signature'],
-    ['wrong key', async () => mintToken(rsaKeyPair(2048, 'e2e-intruder'), { name: 'e2e' }), 'invalid_signature'],
-  ])('%s → 401 {"error":"invalid_token","reason":"%s"}', async (_label, token, reason) => {
+    ['malformed', async () => 'not.a.token', 'malformed_token', 'a segment is not canonical unpadded base64url'],
+    ['RS256', async () => signRaw(consumer, '{"alg":"RS256"}', JSON.stringify({ sub: 'ces:customer:e2e', iat: now(), exp: now() + 60, jti: 'x' })), 'unsupported_algorithm', 'alg must be RS512; got RS256'],
+    ['bad subject', async () => mintToken(consumer, { claims: { sub: 'e2e' } }), 'invalid_subject', expect.stringMatching(/^sub must be ces:customer:<key name> .*; got a string without the ces:customer: prefix$/)],
+    ['missing jti', async () => mintToken(consumer, { name: 'e2e', omit: ['jti'] }), 'invalid_claims', 'jti is required'],
+    ['iat with a fraction (PyJWT with time.time())', async () => signRaw(consumer, '{"alg":"RS512"}', claimsWith(`${now()}.25`)), 'invalid_claims', 'iat must be an integer number of seconds since the epoch; got a number with a fraction'],
+    ['iat as a string', async () => signRaw(consumer, '{"alg":"RS512"}', claimsWith(`"${now()}"`)), 'invalid_claims', 'iat must be an integer number of seconds since the epoch; got a number in a string'],
+    ['milliseconds (Java Date.getTime())', async () => mintToken(consumer, { name: 'e2e', claims: { iat: now() * 1000, exp: now() * 1000 + 300_000 } }), 'lifetime_too_long', 'exp - iat is 300000 s; at most 1800 s is allowed; exp and iat look like milliseconds'],
+    ['expired', async () => mintToken(consumer, { name: 'e2e', nowSeconds: now() - 1000 }), 'token_expired', expect.stringMatching(/^exp is 70\d s in the past; the allowed clock skew is 30 s$/)],
+    ['from the future', async () => mintToken(consumer, { name: 'e2e', nowSeconds: now() + 600 }), 'token_not_yet_valid', expect.stringMatching(/^iat is 59\d s in the future; the allowed clock skew is 30 s$|^iat is 600 s in the future; the allowed clock skew is 30 s$/)],
+    ['lifetime too long', async () => mintToken(consumer, { name: 'e2e', ttlSeconds: 3600 }), 'lifetime_too_long', 'exp - iat is 3600 s; at most 1800 s is allowed'],
+    ['unknown name', async () => mintToken(consumer, { name: 'nobody' }), 'invalid_signature', ''],
+    ['wrong key', async () => mintToken(rsaKeyPair(2048, 'e2e-intruder'), { name: 'e2e' }), 'invalid_signature', ''],
+  ])('%s → 401 {"error":"invalid_token","reason":"%s","detail":…}', async (_label, token, reason, detail) => {
     const result = await httpsRequest(`${server.url}/whoami`, asDemo(bearer(await token())));
     expect(result.status).toBe(401);
     expect(result.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
-    expect(result.json()).toEqual({ error: 'invalid_token', reason });
+    expect(result.json()).toEqual({ error: 'invalid_token', reason, detail });
   });
 
   it('writes one JSON access-log line per request with the deployed fields', async () => {
@@ -165,6 +171,37 @@ describe('keygate serve: registration through the support certificate', () => {
     const result = await keygate(['keys', 'list', '--endpoint', server.url, '--cert', join(server.dataDir, 'support.pem'), '--key', join(server.dataDir, 'support.key')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^keygate: cannot reach .*not trusted.*--ca/);
+  });
+});
+
+describe('keygate serve: the API description', () => {
+  const validate = openApiValidator();
+
+  it('serves docs/openapi.json at GET /openapi.json to any client certificate of the dev CA, without a token', async () => {
+    const result = await httpsRequest(`${server.url}/openapi.json`, asDemo());
+    expect(result.status).toBe(200);
+    expect(result.headers['content-type']).toBe('application/json');
+    expect(result.json()).toEqual(OPENAPI_DOCUMENT);
+  });
+
+  it('what the gateway answers on its own validates against it: 401 with and without detail, 401 without a token, 200 from /whoami, 403 on /keys for another certificate', async () => {
+    const name = 'openapi-e2e';
+    expect((await register(name, consumer.publicKeyPem)).status).toBe(201);
+    const now = Math.floor(Date.now() / 1000);
+    const answers = [
+      await httpsRequest(`${server.url}/whoami`, asDemo(bearer(await mintToken(consumer, { name })))),
+      await httpsRequest(`${server.url}/whoami`, asDemo(bearer(await mintToken(consumer, { name, claims: { iat: now * 1000, exp: now * 1000 + 60_000 } })))),
+      await httpsRequest(`${server.url}/whoami`, asDemo(bearer(await mintToken(consumer, { name: 'nobody' })))),
+      await httpsRequest(`${server.url}/whoami`, asDemo()),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 401, 401, 401]);
+    for (const answer of answers) expect(validate('GET', '/whoami', answer.status, answer.json()), answer.body).toEqual([]);
+    for (const path of ['/keys', '/keys/{name}', '/revocations']) {
+      const forbidden = await httpsRequest(`${server.url}${path.replace('{name}', name)}`, asDemo());
+      expect(forbidden.status).toBe(403);
+      expect(validate('GET', path, forbidden.status, forbidden.json())).toEqual([]);
+    }
+    expect(validate('GET', '/whoami', 401, { ...(answers[1]?.json() as object), token: 'x' }), 'an undocumented field').not.toEqual([]);
   });
 });
 

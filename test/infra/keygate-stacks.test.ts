@@ -6,6 +6,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSelfSignedCa } from '../../cli/pki/x509.js';
+import { deny, publicDetailOf } from '../../lambdas/core/reasons.js';
 import { buildApp, baseContext, clientCa, expectCfnLintClean, templatesIn, tempDir, writePem, type BuiltApp } from './support.js';
 
 const temp = tempDir();
@@ -123,13 +124,20 @@ describe('authorizer', () => {
     });
   });
 
-  it('turns a Deny into 401 invalid_token with the public reason, and a missing token into 401 Bearer', () => {
+  it('turns a Deny into 401 invalid_token with the public reason and detail, and a missing token into 401 Bearer', () => {
+    const template = '{"error":"invalid_token","reason":"$context.authorizer.reason","detail":"$context.authorizer.detail"}';
     service.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'ACCESS_DENIED',
       StatusCode: '401',
       ResponseParameters: { 'gatewayresponse.header.WWW-Authenticate': `'Bearer error="invalid_token"'` },
-      ResponseTemplates: { 'application/json': '{"error":"invalid_token","reason":"$context.authorizer.reason"}' },
+      ResponseTemplates: { 'application/json': template },
     });
+    // API Gateway substitutes the context values as they are: the body is valid JSON for every detail
+    // the authorizer lets through, and for the empty one of key, name, certificate and replay denials.
+    const render = (context: Record<string, string>) => template.replace(/\$context\.authorizer\.(\w+)/g, (_match, key: string) => context[key] ?? '');
+    const detail = publicDetailOf(deny('lifetime_too_long', 'exp - iat is 1800000 s; at most 1800 s is allowed; exp and iat look like milliseconds'));
+    expect(JSON.parse(render({ reason: 'lifetime_too_long', detail }))).toEqual({ error: 'invalid_token', reason: 'lifetime_too_long', detail });
+    expect(JSON.parse(render({ reason: 'invalid_signature', detail: '' }))).toEqual({ error: 'invalid_token', reason: 'invalid_signature', detail: '' });
     service.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'UNAUTHORIZED',
       StatusCode: '401',

@@ -84,28 +84,33 @@ describe('authorizer handler against moto_server', () => {
       await ctx.store.addKey('acme', storedKey('default'));
     });
     const n = nowSeconds();
-    const cases: [string, () => Promise<string | string[] | undefined>, string, InternalReason][] = [
-      ['no Authorization header', async () => undefined, 'malformed_token', 'malformed_authorization'],
-      ['two Authorization headers', async () => [`Bearer ${await mintToken(pair, { nowSeconds: n })}`, 'Bearer x'], 'malformed_token', 'malformed_authorization'],
-      ['Basic scheme', async () => 'Basic dXNlcjpwYXNz', 'malformed_token', 'malformed_authorization'],
-      ['two tokens', async () => 'Bearer a.b.c d.e.f', 'malformed_token', 'malformed_authorization'],
-      ['oversized header', async () => `Bearer ${'a'.repeat(9000)}`, 'malformed_token', 'token_too_large'],
-      ['not a JWS', async () => 'Bearer not-a-token', 'malformed_token', 'malformed_token'],
-      ['alg RS256', async () => `Bearer ${signRaw(pair, '{"alg":"RS256"}', JSON.stringify({ sub: 'ces:customer:acme', iat: n, exp: n + 60, jti: 'a' }))}`, 'unsupported_algorithm', 'unsupported_algorithm'],
-      ['bad subject', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, claims: { sub: 'acme' } })}`, 'invalid_subject', 'invalid_subject'],
-      ['no jti', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, omit: ['jti'] })}`, 'invalid_claims', 'missing_claim'],
-      ['iat as a string', async () => `Bearer ${signRaw(pair, '{"alg":"RS512"}', `{"sub":"ces:customer:acme","iat":"${n}","exp":${n + 60},"jti":"a"}`)}`, 'invalid_claims', 'invalid_claim'],
-      ['expired', async () => `Bearer ${await mintToken(pair, { nowSeconds: n - 400 })}`, 'token_expired', 'token_expired'],
-      ['issued in the future', async () => `Bearer ${await mintToken(pair, { nowSeconds: n + 120 })}`, 'token_not_yet_valid', 'token_not_yet_valid'],
-      ['lifetime 1801 s', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, ttlSeconds: 1801 })}`, 'lifetime_too_long', 'lifetime_too_long'],
-      ['unknown name', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, name: 'nobody' })}`, 'invalid_signature', 'unknown_key'],
-      ['unknown kid', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, kid: 'nope' })}`, 'invalid_signature', 'unknown_kid'],
-      ['signed by another key', async () => `Bearer ${await mintToken(rsaKeyPair(2048, 'other'), { nowSeconds: n })}`, 'invalid_signature', 'invalid_signature'],
+    const skew = 'the allowed clock skew is 30 s';
+    // The detail is sent for denials decided from the token alone; those involving a key, a name, a
+    // certificate or a replay record answer '' so nothing tells whether a name exists.
+    const cases: [string, () => Promise<string | string[] | undefined>, string, InternalReason, string][] = [
+      ['no Authorization header', async () => undefined, 'malformed_token', 'malformed_authorization', 'no Authorization header'],
+      ['two Authorization headers', async () => [`Bearer ${await mintToken(pair, { nowSeconds: n })}`, 'Bearer x'], 'malformed_token', 'malformed_authorization', 'more than one Authorization header'],
+      ['Basic scheme', async () => 'Basic dXNlcjpwYXNz', 'malformed_token', 'malformed_authorization', 'expected Authorization: Bearer <token>, with exactly one token after the scheme'],
+      ['two tokens', async () => 'Bearer a.b.c d.e.f', 'malformed_token', 'malformed_authorization', 'expected Authorization: Bearer <token>, with exactly one token after the scheme'],
+      ['oversized header', async () => `Bearer ${'a'.repeat(9000)}`, 'malformed_token', 'token_too_large', 'the Authorization header is longer than 8256 characters'],
+      ['not a JWS', async () => 'Bearer not-a-token', 'malformed_token', 'malformed_token', 'a compact JWS has exactly three segments'],
+      ['alg RS256', async () => `Bearer ${signRaw(pair, '{"alg":"RS256"}', JSON.stringify({ sub: 'ces:customer:acme', iat: n, exp: n + 60, jti: 'a' }))}`, 'unsupported_algorithm', 'unsupported_algorithm', 'alg must be RS512; got RS256'],
+      ['bad subject', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, claims: { sub: 'acme' } })}`, 'invalid_subject', 'invalid_subject', 'sub must be ces:customer:<key name> (1-64 of A-Za-z0-9._-, starting with a letter or digit); got a string without the ces:customer: prefix'],
+      ['no jti', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, omit: ['jti'] })}`, 'invalid_claims', 'missing_claim', 'jti is required'],
+      ['iat as a string', async () => `Bearer ${signRaw(pair, '{"alg":"RS512"}', `{"sub":"ces:customer:acme","iat":"${n}","exp":${n + 60},"jti":"a"}`)}`, 'invalid_claims', 'invalid_claim', 'iat must be an integer number of seconds since the epoch; got a number in a string'],
+      ['iat with a fraction', async () => `Bearer ${signRaw(pair, '{"alg":"RS512"}', `{"sub":"ces:customer:acme","iat":${n}.25,"exp":${n + 60},"jti":"a"}`)}`, 'invalid_claims', 'invalid_claim', 'iat must be an integer number of seconds since the epoch; got a number with a fraction'],
+      ['iat and exp in milliseconds', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, claims: { iat: n * 1000, exp: n * 1000 + 1_800_000 } })}`, 'lifetime_too_long', 'lifetime_too_long', 'exp - iat is 1800000 s; at most 1800 s is allowed; exp and iat look like milliseconds'],
+      ['expired', async () => `Bearer ${await mintToken(pair, { nowSeconds: n - 400 })}`, 'token_expired', 'token_expired', `exp is 100 s in the past; ${skew}`],
+      ['issued in the future', async () => `Bearer ${await mintToken(pair, { nowSeconds: n + 120 })}`, 'token_not_yet_valid', 'token_not_yet_valid', `iat is 120 s in the future; ${skew}`],
+      ['lifetime 1801 s', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, ttlSeconds: 1801 })}`, 'lifetime_too_long', 'lifetime_too_long', 'exp - iat is 1801 s; at most 1800 s is allowed'],
+      ['unknown name', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, name: 'nobody' })}`, 'invalid_signature', 'unknown_key', ''],
+      ['unknown kid', async () => `Bearer ${await mintToken(pair, { nowSeconds: n, kid: 'nope' })}`, 'invalid_signature', 'unknown_kid', ''],
+      ['signed by another key', async () => `Bearer ${await mintToken(rsaKeyPair(2048, 'other'), { nowSeconds: n })}`, 'invalid_signature', 'invalid_signature', ''],
     ];
-    it.each(cases)('%s → %s (internal %s)', async (_label, authorization, publicReason, internalReason) => {
+    it.each(cases)('%s → %s (internal %s): %j', async (_label, authorization, publicReason, internalReason, detail) => {
       const { result, output } = await captureOutput(async () => ctx.invoke(await authorization()));
       expect(result?.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny', Resource: 'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/*' });
-      expect(result?.context).toEqual({ reason: publicReason });
+      expect(result?.context).toEqual({ reason: publicReason, detail });
       const lines = jsonLines(output);
       expect(lines.filter((line) => line['decision'] === 'deny'), 'one structured deny line with both reasons').toEqual([
         expect.objectContaining({ level: 'INFO', reason: internalReason, publicReason }),

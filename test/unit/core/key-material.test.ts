@@ -1,4 +1,4 @@
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importStoredJwk, KeyMaterialError, parsePublicKeyInput, rsaJwkThumbprint } from '../../../lambdas/core/key-material.js';
@@ -133,6 +133,18 @@ describe('parsePublicKeyInput refuses', () => {
     const future = await issueCertificate({ issuer: ca, profile: 'client', subject: 'CN=new', notBefore: new Date(Date.now() + 86_400_000), days: 30 });
     expect(await codeOf(expired.certificatePem)).toBe('certificate_expired');
     expect(await codeOf(future.certificatePem)).toBe('certificate_not_yet_valid');
+  });
+
+  it('an out-of-date certificate is refused with the way out: its public key, which is then accepted', async () => {
+    const ca = await createSelfSignedCa({ subject: 'CN=Test CA' });
+    const expired = await issueCertificate({ issuer: ca, profile: 'client', subject: 'CN=old', notBefore: new Date('2020-01-01'), notAfter: new Date('2021-01-01') });
+    const future = await issueCertificate({ issuer: ca, profile: 'client', subject: 'CN=new', notBefore: new Date(Date.now() + 86_400_000), days: 30 });
+    const hint = 'send its public key instead, which is accepted whatever the certificate dates: openssl x509 -pubkey -noout -in <certificate file> prints it as a PUBLIC KEY PEM';
+    await expect(parsePublicKeyInput(expired.certificatePem)).rejects.toMatchObject({ code: 'certificate_expired', message: `the certificate expired on Jan  1 00:00:00 2021 GMT; ${hint}` });
+    await expect(parsePublicKeyInput(future.certificatePem)).rejects.toMatchObject({ code: 'certificate_not_yet_valid', message: expect.stringMatching(/^the certificate is valid only from .+ GMT; send its public key instead, /) });
+    // The hint holds: the same key, sent as the PUBLIC KEY the command prints, is accepted.
+    const publicKeyPem = new X509Certificate(expired.certificatePem).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(await codeOf(publicKeyPem)).toBe('accepted');
   });
 
   it('over-limit keys: 6144 bits refused by default, accepted when the maximum is raised', async () => {

@@ -11,10 +11,11 @@ describe('authorizer policies', () => {
     expect(policy.principalId).toBe('acme');
   });
 
-  it('deny carries the public reason in the context', () => {
-    const policy = denyPolicy(METHOD_ARN, 'token_expired');
+  it('deny carries the public reason and the detail in the context; the detail is empty unless given', () => {
+    const policy = denyPolicy(METHOD_ARN, 'token_expired', 'exp is 31 s in the past; the allowed clock skew is 30 s');
     expect(policy.policyDocument.Statement[0].Effect).toBe('Deny');
-    expect(policy.context).toEqual({ reason: 'token_expired' });
+    expect(policy.context).toEqual({ reason: 'token_expired', detail: 'exp is 31 s in the past; the allowed clock skew is 30 s' });
+    expect(denyPolicy(METHOD_ARN, 'invalid_signature').context).toEqual({ reason: 'invalid_signature', detail: '' });
   });
 
   it('refuses something that is not a method ARN', () => {
