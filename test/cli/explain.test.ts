@@ -5,7 +5,7 @@ import { DEFAULT_TOKEN_RULES } from '../../lambdas/core/token-rules.js';
 import { verifyToken } from '../../lambdas/core/verify-token.js';
 import { createSelfSignedCa, distinguishedName } from '../../cli/pki/x509.js';
 import { mintToken, rsaKeyPair, signRaw, verificationKey } from '../helpers/keys.js';
-import { buildCli, expectOneLineError, keygate, useTempDirs, type CliResult } from './setup.js';
+import { buildCli, expectOneLineError, keygate, keygateProcess, useTempDirs, type CliResult } from './setup.js';
 
 beforeAll(buildCli);
 const tempDir = useTempDirs();
@@ -66,7 +66,7 @@ describe('keygate explain', () => {
 
   it('reads the token from stdin with -, tolerating "Bearer " and a trailing newline', async () => {
     const token = await mintToken(pair, { nowSeconds: NOW });
-    const result = await keygate(['explain', '-', '--now', NOW_ISO, '--public-key', publicKeyFile], { input: `Bearer ${token}\n` });
+    const result = await keygateProcess(['explain', '-', '--now', NOW_ISO, '--public-key', publicKeyFile], { input: `Bearer ${token}\n` });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('result: ALLOWED');
   });
@@ -190,7 +190,7 @@ describe('keygate explain', () => {
 
   it('exits 2 without a token, or with an empty one on stdin', async () => {
     expectOneLineError(await keygate(['explain']), 2, /missing required argument 'token'/);
-    expectOneLineError(await keygate(['explain', '-'], { input: '\n' }), 2, /no token on stdin/);
+    expectOneLineError(await keygateProcess(['explain', '-'], { input: '\n' }), 2, /no token on stdin/);
   });
 
   it('exits 1 when the key file is missing or not usable', async () => {
