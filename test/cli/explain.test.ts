@@ -198,6 +198,21 @@ describe('keygate explain', () => {
     expectOneLineError(await explain(token, '--public-key', '/nonexistent.pem'), 1, /cannot read --public-key \/nonexistent\.pem: no such file/);
     const dir = await tempDir();
     await writeFile(join(dir, 'junk.pem'), 'not a key!');
-    expectOneLineError(await explain(token, '--public-key', join(dir, 'junk.pem')), 1, /junk\.pem: publicKey is neither a PEM block nor base64 of one/);
+    const junk = await explain(token, '--public-key', join(dir, 'junk.pem'));
+    expectOneLineError(junk, 1, /junk\.pem is not a PEM public key, certificate or private key/);
+    expect(junk.stderr).not.toContain('publicKey');
+  });
+
+  it.each([
+    ['empty', ''],
+    ['junk', 'not a key!'],
+    ['base64 of base64 of a PEM block', Buffer.from(Buffer.from(pair.publicKeyPem).toString('base64')).toString('base64')],
+    ['base64 that is not a PEM block', Buffer.from('hello there, not a key').toString('base64')],
+  ])('names the --public-key file, never the API field publicKey, for %s', async (_label, content) => {
+    const file = join(await tempDir(), 'key.pem');
+    await writeFile(file, content);
+    const result = await explain(await mintToken(pair, { nowSeconds: NOW }), '--public-key', file);
+    expectOneLineError(result, 1, /^keygate: \/.*key\.pem (is|holds|decodes)/);
+    expect(result.stderr).not.toContain('publicKey');
   });
 });
