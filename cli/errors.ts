@@ -21,3 +21,11 @@ export function usageError(message: string): CliError {
 export function oneLine(text: string): string {
   return text.replace(/\s*\r?\n\s*/g, ' ').trim();
 }
+
+/** A command that has printed its verdict (a denied token, a truststore with errors) and only sets the exit code. */
+export class ExitStatus extends Error {
+  override readonly name = 'ExitStatus';
+  constructor(readonly exitCode: typeof EXIT_FAILED) {
+    super(`exit ${exitCode}`);
+  }
+}

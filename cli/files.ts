@@ -1,5 +1,5 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CliError, oneLine } from './errors.js';
 
@@ -68,12 +68,31 @@ export async function writeFileAtomic(path: string, data: string, mode: number):
   }
 }
 
-/** Creates `dir` (mode 0700 when new) or accepts an existing directory. */
+/**
+ * Creates `dir` and its missing parents (mode 0700 when new) or accepts an existing directory.
+ * Not `mkdir({ recursive: true })`: it retries forever where mkdir answers ENOENT under a parent
+ * that exists (`/proc/x`).
+ */
 export async function ensureDirectory(dir: string): Promise<void> {
+  const missing: string[] = [];
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    for (let path = resolve(dir); ; path = dirname(path)) {
+      const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      });
+      if (info && !info.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+      if (info || dirname(path) === path) break;
+      missing.unshift(path);
+    }
+    for (const path of missing) {
+      await mkdir(path, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+    }
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'EEXIST' || (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'not a directory' : describeFsError(error);
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'EEXIST' || code === 'ENOTDIR' ? 'not a directory' : code === 'ENOENT' ? 'the file system does not allow a directory there' : describeFsError(error);
     throw new CliError(`cannot create directory ${dir}: ${reason}`);
   }
 }

@@ -1,9 +1,17 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { ABSOLUTE_MAX_KEY_BITS, KeyMaterialError, importStoredJwk, parsePublicKeyInput } from '../lambdas/core/key-material.js';
+import { ABSOLUTE_MAX_KEY_BITS, KeyMaterialError, importStoredJwk, parsePublicKeyInput, type KeyMaterialErrorCode } from '../lambdas/core/key-material.js';
 import type { VerificationKey } from '../lambdas/core/verify-token.js';
 import { CliError } from './errors.js';
 
 const MIN_RSA_BITS = 2048;
+
+/** The core's wording for these names the registration API's field `publicKey`; here the input is a file. */
+const FILE_WORDING: Partial<Record<KeyMaterialErrorCode, string>> = {
+  empty_input: 'is empty',
+  not_pem: 'is not a PEM public key, certificate or private key (expected a -----BEGIN PUBLIC KEY----- block)',
+  double_encoded: 'holds a PEM block base64-encoded more than once; decode it to the PEM text',
+  invalid_base64: 'decodes from base64 but is not a PEM block',
+};
 
 function isEncrypted(pem: string): boolean {
   return pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----') || /Proc-Type:\s*4,ENCRYPTED/.test(pem);
@@ -47,7 +55,7 @@ export async function loadVerificationKey(pem: string, path: string, now: Date):
     const parsed = await parsePublicKeyInput(publicPem, { limits: { minBits: MIN_RSA_BITS, maxBits: ABSOLUTE_MAX_KEY_BITS }, now });
     return { ...importStoredJwk(parsed.jwk, parsed.kid, { minBits: MIN_RSA_BITS, maxBits: ABSOLUTE_MAX_KEY_BITS }), bits: parsed.bits };
   } catch (error) {
-    if (error instanceof KeyMaterialError) throw new CliError(`${path}: ${error.message}`);
+    if (error instanceof KeyMaterialError) throw new CliError(FILE_WORDING[error.code] ? `${path} ${FILE_WORDING[error.code]}` : `${path}: ${error.message}`);
     throw error;
   }
 }

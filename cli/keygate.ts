@@ -1,44 +1,4 @@
-import { Command, CommanderError } from 'commander';
-import { registerCa } from './commands/ca.js';
-import { registerCerts } from './commands/certs.js';
-import { registerExplain } from './commands/explain.js';
-import { registerKeygen } from './commands/keygen.js';
-import { registerKeys } from './commands/keys.js';
-import { registerServe } from './commands/serve.js';
-import { registerToken } from './commands/token.js';
-import { registerTruststore } from './commands/truststore.js';
-import { CliError, EXIT_FAILED, EXIT_USAGE, oneLine } from './errors.js';
-
-/** A kid is base64url, so about one in 64 starts with '-' and reads as an option. */
-function kidHint(message: string): string {
-  return /unknown option '-[A-Za-z0-9_-]{42}'/.test(message) ? " (a kid that starts with '-' goes after '--': keygate keys remove NAME [options] -- KID)" : '';
-}
-
-const program = new Command('keygate')
-  .description('keygate: mutual TLS + RS512 bearer tokens, with named keys')
-  .exitOverride()
-  .configureOutput({ outputError: (message, write) => write(`keygate: ${oneLine(message.replace(/^error: /, ''))}${kidHint(message)}\n`) })
-  .showSuggestionAfterError(true);
-
-registerServe(program);
-registerKeys(program);
-registerKeygen(program);
-registerToken(program);
-registerExplain(program);
-registerCa(program);
-registerCerts(program);
-registerTruststore(program);
-
-/** Commander has already printed its own usage errors; everything else gets one line, never a stack trace. */
-function exitCodeFor(error: unknown): number {
-  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
-  if (error instanceof CliError) {
-    process.stderr.write(`keygate: ${oneLine(error.message)}\n`);
-    return error.exitCode;
-  }
-  process.stderr.write(`keygate: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
-  return EXIT_FAILED;
-}
+import { runKeygate } from './program.js';
 
 // A reader that stops early (`keygate explain … | head`) is not an error worth a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -46,8 +6,4 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.exit(process.exitCode ?? 0);
 });
 
-try {
-  await program.parseAsync();
-} catch (error) {
-  process.exitCode = exitCodeFor(error);
-}
+process.exitCode = await runKeygate(process.argv.slice(2));

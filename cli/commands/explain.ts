@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { BINDING_POLICIES, isBindingPolicy, type BindingPolicy } from '../../lambdas/core/certificate-binding.js';
 import { DEFAULT_TOKEN_RULES } from '../../lambdas/core/token-rules.js';
-import { usageError } from '../errors.js';
+import { EXIT_FAILED, ExitStatus, usageError } from '../errors.js';
 import { explainToken, SERVER_SIDE_CHECKS, show, type CertificateExplanation, type Explanation, type RuleStatus } from '../explain/explain-token.js';
 import { readInputFile } from '../files.js';
 import { loadVerificationKey } from '../key-files.js';
@@ -74,7 +74,7 @@ async function explain(argument: string, options: ExplainOptions): Promise<void>
     ...(options.binding !== undefined ? { binding: options.binding } : {}),
   });
   process.stdout.write(options.json ? `${JSON.stringify(toJson(explanation), null, 2)}\n` : toText(explanation));
-  if (explanation.verdict.decision === 'deny') process.exitCode = 1;
+  if (explanation.verdict.decision === 'deny') throw new ExitStatus(EXIT_FAILED);
 }
 
 function toJson(explanation: Explanation): unknown {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { checkTruststore, type TruststoreReport } from '../../lib/truststore/check-truststore.js';
+import { EXIT_FAILED, ExitStatus } from '../errors.js';
 import { readInputFile } from '../files.js';
 import { isoDate } from '../options.js';
 
@@ -22,7 +23,7 @@ export function registerTruststore(program: Command): void {
 async function check(file: string, options: CheckOptions): Promise<void> {
   const report = checkTruststore(await readInputFile(file, 'truststore'), options.now ? { now: options.now } : {});
   process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : toText(file, report));
-  if (report.errors.length > 0) process.exitCode = 1;
+  if (report.errors.length > 0) throw new ExitStatus(EXIT_FAILED);
 }
 
 function toText(file: string, report: TruststoreReport): string {

@@ -15,8 +15,35 @@ interface FileEntry {
 
 const fileSchema = z.object({
   version: z.literal(1),
-  names: z.record(z.string(), z.object({ record: z.unknown(), deletionDate: z.string().optional() })),
+  names: z.record(z.string(), z.unknown()),
 });
+
+const entrySchema = z.object({ record: z.unknown(), deletionDate: z.iso.datetime().optional() });
+
+/**
+ * The entries of one read of the file. A malformed entry is kept apart as it was found: reads
+ * skip it, a write to another name writes it back unchanged, a write to its name is refused.
+ */
+class FileEntries extends Map<string, FileEntry> {
+  readonly malformed = new Map<string, { readonly raw: unknown; readonly problem: string }>();
+}
+
+/** How a name from the file is shown in a warning: it may be anything, so quoted and bounded. */
+function shownName(name: string): string {
+  return JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name);
+}
+
+function parseEntry(name: string, raw: unknown): FileEntry | string {
+  if (!isValidKeyName(name)) return 'not a valid key name';
+  const entry = entrySchema.safeParse(raw);
+  if (!entry.success) return 'not an object with a record and an ISO 8601 deletionDate';
+  try {
+    return { record: parseStoredRecord(JSON.stringify(entry.data.record), name), deletionDate: entry.data.deletionDate };
+  } catch (error) {
+    if (error instanceof KeyStoreIntegrityError) return error.message;
+    throw error;
+  }
+}
 
 /**
  * The local-mode key store: one JSON file, replaced atomically (write to a temporary file, then
@@ -29,19 +56,23 @@ const queues = new Map<string, Promise<unknown>>();
 export class FileKeyStore implements KeyStore {
   private readonly path: string;
 
+  /** Each malformed entry is named once per instance, not on every read of the file. */
+  private readonly warned = new Set<string>();
+
   constructor(
     path: string,
     private readonly now: () => Date = () => new Date(),
+    private readonly warn: (message: string) => void = (message) => process.stderr.write(`keygate: warning: ${message}\n`),
   ) {
     this.path = resolve(path);
   }
 
-  private async load(): Promise<Map<string, FileEntry>> {
+  private async load(): Promise<FileEntries> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new FileEntries();
       throw error;
     }
     let parsed;
@@ -50,16 +81,38 @@ export class FileKeyStore implements KeyStore {
     } catch {
       throw new KeyStoreIntegrityError(`${this.path} is not a keygate key store file`);
     }
-    const entries = new Map<string, FileEntry>();
-    for (const [name, entry] of Object.entries(parsed.names)) {
+    const entries = new FileEntries();
+    for (const [name, raw] of Object.entries(parsed.names)) {
+      const entry = parseEntry(name, raw);
+      if (typeof entry === 'string') {
+        entries.malformed.set(name, { raw, problem: entry });
+        this.warnOnce(name, entry);
+        continue;
+      }
       if (entry.deletionDate && new Date(entry.deletionDate) <= this.now()) continue; // past its recovery window: gone
-      entries.set(name, { record: parseStoredRecord(JSON.stringify(entry.record), name), deletionDate: entry.deletionDate });
+      entries.set(name, entry);
     }
     return entries;
   }
 
-  private async save(entries: Map<string, FileEntry>): Promise<void> {
-    const names = Object.fromEntries([...entries].sort(([a], [b]) => a.localeCompare(b)));
+  private warnOnce(name: string, problem: string): void {
+    const key = `${name}\u0000${problem}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.warn(`${this.path}: skipping the malformed entry ${shownName(name)} (${problem}); that name is refused until the entry is fixed or removed`);
+  }
+
+  /** Loads the file for an operation on `name`, refusing when that name's entry is malformed (never read as absent, never overwritten blindly). */
+  private async loadFor(name: string): Promise<FileEntries> {
+    const entries = await this.load();
+    const malformed = entries.malformed.get(name);
+    if (malformed) throw new KeyStoreIntegrityError(`the entry ${shownName(name)} in ${this.path} is malformed (${malformed.problem})`);
+    return entries;
+  }
+
+  private async save(entries: FileEntries): Promise<void> {
+    const all = [...entries, ...[...entries.malformed].map(([name, { raw }]) => [name, raw] as const)];
+    const names = Object.fromEntries(all.sort(([a], [b]) => a.localeCompare(b)));
     await mkdir(dirname(this.path), { recursive: true });
     const temporary = `${this.path}.${randomUUID()}.tmp`;
     await writeFile(temporary, `${JSON.stringify({ version: 1, names }, null, 2)}\n`, { mode: 0o600 });
@@ -74,13 +127,13 @@ export class FileKeyStore implements KeyStore {
   }
 
   async getKeys(name: string): Promise<KeyRecord | undefined> {
-    const entry = (await this.load()).get(name);
+    const entry = (await this.loadFor(name)).get(name);
     return entry && !entry.deletionDate ? entry.record : undefined;
   }
 
   addKey(name: string, key: StoredKey, options: AddKeyOptions = {}): Promise<{ outcome: 'created' | 'added' | 'already_present'; record: KeyRecord }> {
     return this.exclusive(async () => {
-      const entries = await this.load();
+      const entries = await this.loadFor(name);
       const entry = entries.get(name);
       if (entry?.deletionDate) throw new KeyStoreError('name_revoked', `"${name}" is revoked; restore it (POST /keys/${name}/restore) before adding keys`);
       const change = withKeyAdded(entry?.record, name, key, options);
@@ -94,7 +147,7 @@ export class FileKeyStore implements KeyStore {
 
   removeKey(name: string, kid: string): Promise<KeyRecord> {
     return this.exclusive(async () => {
-      const entries = await this.load();
+      const entries = await this.loadFor(name);
       const entry = entries.get(name);
       const record = withKeyRemoved(entry && !entry.deletionDate ? entry.record : undefined, name, kid);
       entries.set(name, { record });
@@ -122,7 +175,7 @@ export class FileKeyStore implements KeyStore {
 
   revoke(name: string, recoveryWindowDays: number): Promise<RevokeResult> {
     return this.exclusive(async () => {
-      const entries = await this.load();
+      const entries = await this.loadFor(name);
       const entry = entries.get(name);
       if (!entry) throw new KeyStoreError('unknown_key_name', `no keys are registered under "${name}"`);
       if (entry.deletionDate) throw new KeyStoreError('name_revoked', `"${name}" is already revoked`);
@@ -135,7 +188,7 @@ export class FileKeyStore implements KeyStore {
 
   restore(name: string): Promise<KeyRecord> {
     return this.exclusive(async () => {
-      const entries = await this.load();
+      const entries = await this.loadFor(name);
       const entry = entries.get(name);
       if (!entry) throw new KeyStoreError('unknown_key_name', `no revoked name "${name}" can be restored (unknown, or past its recovery window)`);
       if (!entry.deletionDate) throw new KeyStoreError('not_revoked', `"${name}" is not revoked`);

@@ -1,7 +1,11 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildCli, expectOneLineError, keygate } from './setup.js';
+import { mintToken, rsaKeyPair } from '../helpers/keys.js';
+import { buildCli, expectOneLineError, keygate, keygateProcess, useTempDirs } from './setup.js';
 
 beforeAll(buildCli);
+const tempDir = useTempDirs();
 
 describe('keygate (program)', () => {
   it.each([[[]], [['keygen']], [['token']], [['explain']], [['ca']], [['ca', 'init']], [['ca', 'sign']], [['truststore']], [['truststore', 'check']], [['serve']]])(
@@ -37,5 +41,32 @@ describe('keygate (program)', () => {
   it('keeps the serve command registered', async () => {
     const result = await keygate(['serve', '--help']);
     expect(result.stdout).toMatch(/mutual TLS/);
+  });
+});
+
+// The other CLI tests run the program in-process; these run the bundle a user runs, once per way
+// the process can end: output and 0, a usage error and 2, a verdict printed and 1, a failure and 1.
+describe('keygate (the built bin, dist/keygate.mjs)', () => {
+  it('starts, prints help and exits 0', async () => {
+    const result = await keygateProcess(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: keygate/);
+  });
+
+  it('exits 2 with one line for a usage error', async () => {
+    expectOneLineError(await keygateProcess(['frobnicate']), 2, /unknown command 'frobnicate'/);
+  });
+
+  it('exits 1 after printing the verdict on a denied token', async () => {
+    const pair = rsaKeyPair(2048);
+    const publicKeyFile = join(await tempDir(), 'public.pem');
+    await writeFile(publicKeyFile, pair.publicKeyPem);
+    const result = await keygateProcess(['explain', await mintToken(pair, { nowSeconds: 1_790_000_000 }), '--public-key', publicKeyFile]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^result: DENIED token_expired/m);
+  });
+
+  it('exits 1 with one line when a command fails', async () => {
+    expectOneLineError(await keygateProcess(['truststore', 'check', '/nonexistent.pem']), 1, /cannot read truststore \/nonexistent\.pem: no such file/);
   });
 });

@@ -5,7 +5,7 @@ import { DEFAULT_TOKEN_RULES } from '../../lambdas/core/token-rules.js';
 import { verifyToken } from '../../lambdas/core/verify-token.js';
 import { createSelfSignedCa, distinguishedName } from '../../cli/pki/x509.js';
 import { mintToken, rsaKeyPair, signRaw, verificationKey } from '../helpers/keys.js';
-import { buildCli, expectOneLineError, keygate, useTempDirs, type CliResult } from './setup.js';
+import { buildCli, expectOneLineError, keygate, keygateProcess, useTempDirs, type CliResult } from './setup.js';
 
 beforeAll(buildCli);
 const tempDir = useTempDirs();
@@ -66,7 +66,7 @@ describe('keygate explain', () => {
 
   it('reads the token from stdin with -, tolerating "Bearer " and a trailing newline', async () => {
     const token = await mintToken(pair, { nowSeconds: NOW });
-    const result = await keygate(['explain', '-', '--now', NOW_ISO, '--public-key', publicKeyFile], { input: `Bearer ${token}\n` });
+    const result = await keygateProcess(['explain', '-', '--now', NOW_ISO, '--public-key', publicKeyFile], { input: `Bearer ${token}\n` });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('result: ALLOWED');
   });
@@ -199,7 +199,7 @@ describe('keygate explain', () => {
 
   it('exits 2 without a token, or with an empty one on stdin', async () => {
     expectOneLineError(await keygate(['explain']), 2, /missing required argument 'token'/);
-    expectOneLineError(await keygate(['explain', '-'], { input: '\n' }), 2, /no token on stdin/);
+    expectOneLineError(await keygateProcess(['explain', '-'], { input: '\n' }), 2, /no token on stdin/);
   });
 
   it('exits 1 when the key file is missing or not usable', async () => {
@@ -207,6 +207,21 @@ describe('keygate explain', () => {
     expectOneLineError(await explain(token, '--public-key', '/nonexistent.pem'), 1, /cannot read --public-key \/nonexistent\.pem: no such file/);
     const dir = await tempDir();
     await writeFile(join(dir, 'junk.pem'), 'not a key!');
-    expectOneLineError(await explain(token, '--public-key', join(dir, 'junk.pem')), 1, /junk\.pem: publicKey is neither a PEM block nor base64 of one/);
+    const junk = await explain(token, '--public-key', join(dir, 'junk.pem'));
+    expectOneLineError(junk, 1, /junk\.pem is not a PEM public key, certificate or private key/);
+    expect(junk.stderr).not.toContain('publicKey');
+  });
+
+  it.each([
+    ['empty', ''],
+    ['junk', 'not a key!'],
+    ['base64 of base64 of a PEM block', Buffer.from(Buffer.from(pair.publicKeyPem).toString('base64')).toString('base64')],
+    ['base64 that is not a PEM block', Buffer.from('hello there, not a key').toString('base64')],
+  ])('names the --public-key file, never the API field publicKey, for %s', async (_label, content) => {
+    const file = join(await tempDir(), 'key.pem');
+    await writeFile(file, content);
+    const result = await explain(await mintToken(pair, { nowSeconds: NOW }), '--public-key', file);
+    expectOneLineError(result, 1, /^keygate: \/.*key\.pem (is|holds|decodes)/);
+    expect(result.stderr).not.toContain('publicKey');
   });
 });

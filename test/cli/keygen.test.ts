@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +77,20 @@ describe('keygate keygen', () => {
 
   it('exits 2 without --out', async () => {
     expectOneLineError(await keygate(['keygen']), 2, /required option '--out <dir>' not specified/);
+  });
+
+  // Linux's /proc answers ENOENT to mkdir: Node's recursive mkdir retried that forever.
+  it.runIf(existsSync('/proc/self'))('exits 1 with one line when --out cannot be created (/proc/x), writing nothing', async () => {
+    expectOneLineError(await keygate(['keygen', '--out', '/proc/x', '--bits', '2048']), 1, /^keygate: cannot create directory \/proc\/x: the file system does not allow a directory there\n$/);
+    expectOneLineError(await keygate(['keygen', '--out', '/proc/x/y', '--bits', '2048']), 1, /cannot create directory \/proc\/x\/y: /);
+  });
+
+  it('creates missing parent directories with mode 0700', async () => {
+    const root = await tempDir();
+    const out = join(root, 'a', 'b');
+    expect((await keygate(['keygen', '--out', out, '--bits', '2048'])).code).toBe(0);
+    expect(await mode(join(root, 'a'))).toBe(0o700);
+    expect(await mode(out)).toBe(0o700);
   });
 
   it('exits 1 when --out is a file', async () => {

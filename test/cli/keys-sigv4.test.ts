@@ -6,7 +6,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSelfSignedCa, issueCertificate } from '../../cli/pki/x509.js';
-import { buildCli, keygate, useTempDirs } from './setup.js';
+import { buildCli, keygateProcess, useTempDirs } from './setup.js';
 
 interface Seen {
   method: string;
@@ -59,7 +59,7 @@ async function expectedAuthorization(request: Seen, region: string): Promise<str
 
 describe('keygate keys against a deployed API: SigV4 from the standard credential chain', () => {
   it('signs GET /keys with the credentials in the environment, for execute-api in the region', async () => {
-    const result = await keygate(['keys', 'list', '--endpoint', url, '--ca', caFile, '--auth', 'sigv4', '--region', 'eu-west-1'], { env: CREDENTIALS });
+    const result = await keygateProcess(['keys', 'list', '--endpoint', url, '--ca', caFile, '--auth', 'sigv4', '--region', 'eu-west-1'], { env: CREDENTIALS });
     expect(result.code, result.stderr).toBe(0);
     const request = seen.at(-1) as Seen;
     expect(request.headers['authorization']).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$/);
@@ -70,7 +70,7 @@ describe('keygate keys against a deployed API: SigV4 from the standard credentia
   it('signs a PUT with its body (the signature covers the public key sent)', async () => {
     const keyFile = join(await tempDir(), 'public.pem');
     await writeFile(keyFile, '-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n');
-    const result = await keygate(['keys', 'add', 'acme', '--public-key', keyFile, '--endpoint', url, '--ca', caFile, '--auth', 'sigv4', '--region', 'us-west-2'], { env: CREDENTIALS });
+    const result = await keygateProcess(['keys', 'add', 'acme', '--public-key', keyFile, '--endpoint', url, '--ca', caFile, '--auth', 'sigv4', '--region', 'us-west-2'], { env: CREDENTIALS });
     expect(result.code, result.stderr).toBe(0);
     const request = seen.at(-1) as Seen;
     expect(request).toMatchObject({ method: 'PUT', path: '/keys/acme' });
@@ -80,13 +80,13 @@ describe('keygate keys against a deployed API: SigV4 from the standard credentia
   });
 
   it('does not sign for a loopback endpoint unless asked (local mode authenticates with the support certificate)', async () => {
-    const result = await keygate(['keys', 'list', '--endpoint', url, '--ca', caFile], { env: CREDENTIALS });
+    const result = await keygateProcess(['keys', 'list', '--endpoint', url, '--ca', caFile], { env: CREDENTIALS });
     expect(result.code, result.stderr).toBe(0);
     expect(seen.at(-1)?.headers['authorization']).toBeUndefined();
   });
 
   it('without a region, SigV4 is a usage error', async () => {
-    const result = await keygate(['keys', 'list', '--endpoint', url, '--ca', caFile, '--auth', 'sigv4'], { env: { ...CREDENTIALS, AWS_REGION: '', AWS_DEFAULT_REGION: '' } });
+    const result = await keygateProcess(['keys', 'list', '--endpoint', url, '--ca', caFile, '--auth', 'sigv4'], { env: { ...CREDENTIALS, AWS_REGION: '', AWS_DEFAULT_REGION: '' } });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^keygate: .*region/);
   });

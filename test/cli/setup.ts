@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
@@ -5,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { runKeygate } from '../../cli/program.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(ROOT, 'dist', 'keygate.mjs');
@@ -79,9 +81,52 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the built CLI as a user would: `node dist/keygate.mjs …`. */
-export function keygate(args: readonly string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+/**
+ * Runs the built CLI as a user would: `node dist/keygate.mjs …`. For what only a real process
+ * shows: the bundle starts, the exit code reaches the shell, stdin, the environment.
+ */
+export function keygateProcess(args: readonly string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return run(process.execPath, [CLI, ...args], options);
+}
+
+interface Captured {
+  readonly stdout: string[];
+  readonly stderr: string[];
+}
+
+// The output of each in-process run goes to its own capture, even when runs overlap (Promise.all).
+const capture = new AsyncLocalStorage<Captured>();
+let outputRedirected = false;
+
+function redirectOutput(): void {
+  if (outputRedirected) return;
+  outputRedirected = true;
+  for (const [stream, sink] of [
+    [process.stdout, 'stdout'],
+    [process.stderr, 'stderr'],
+  ] as const) {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const captured = capture.getStore();
+      if (!captured) return write(chunk, ...rest);
+      captured[sink].push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+      if (done) process.nextTick(done);
+      return true;
+    }) as typeof stream.write;
+  }
+}
+
+/**
+ * Runs a keygate command line in this process (the same commander program and commands as the
+ * bin, from source), capturing what it writes to stdout and stderr and returning its exit code:
+ * no node start-up per call. The cases that need a real process use keygateProcess.
+ */
+export async function keygate(args: readonly string[]): Promise<CliResult> {
+  redirectOutput();
+  const captured: Captured = { stdout: [], stderr: [] };
+  const code = await capture.run(captured, () => runKeygate(args));
+  return { code, stdout: captured.stdout.join(''), stderr: captured.stderr.join('') };
 }
 
 /** Call at the top of a test file: returns a maker of fresh temporary directories, all removed after the file. */

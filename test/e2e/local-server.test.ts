@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSelfSignedCa, issueCertificate } from '../../cli/pki/x509.js';
 import { ACCESS_LOG_FIELDS } from '../../lib/access-log-fields.js';
-import { buildCli, CLI, keygate } from '../cli/setup.js';
+import { buildCli, keygate, ROOT } from '../cli/setup.js';
 import { jsonLines } from '../helpers/events.js';
 import { httpsRequest, type HttpsOptions } from '../helpers/https-client.js';
 import { startServe, stopServe, type Running } from '../helpers/local-serve.js';
@@ -222,14 +222,16 @@ describe('keygate serve: access log', () => {
 });
 
 describe('keygate serve: the printed quick start works as printed', () => {
-  it('keygen, keys add, token and curl give a 200 from /whoami', async () => {
-    const fresh = await startServe();
+  it('keygen, keys add, token and curl, pasted in the clone where npm start runs, give a 200 from /whoami', async () => {
+    // The real npx resolves `keygate` to this package's bin (dist/keygate.mjs); offline, so a
+    // package of that name from the registry can never stand in for it.
+    const fresh = await startServe({}, [], { cwd: ROOT });
     try {
       const printed = fresh.output();
       const lines = printed.split('\n').filter((l) => /^\s+(npx keygate|TOKEN=|curl )/.test(l) && !l.includes('explain')).map((l) => l.trim());
       expect(lines).toHaveLength(4);
-      const script = [`npx() { shift; node ${JSON.stringify(CLI)} "$@"; }`, 'set -e', ...lines.slice(0, 3), `${lines[3]} --silent --show-error --fail-with-body`].join('\n');
-      const result = spawnSync('bash', ['-c', script], { cwd: fresh.cwd, encoding: 'utf8', timeout: 60_000 });
+      const script = ['set -e', ...lines.slice(0, 3), `${lines[3]} --silent --show-error --fail-with-body`].join('\n');
+      const result = spawnSync('bash', ['-c', script], { cwd: fresh.cwd, env: { ...process.env, npm_config_offline: 'true' }, encoding: 'utf8', timeout: 90_000 });
       expect(result.status, result.stderr).toBe(0);
       expect(JSON.parse(result.stdout.trim().split('\n').at(-1) as string)).toMatchObject({ keyName: 'demo', clientCertificate: { subjectDN: 'CN=demo,O=keygate local' } });
       expect(printed).not.toMatch(/ -k | --insecure/);

@@ -9,16 +9,23 @@ export interface Running {
   readonly url: string;
   readonly output: () => string;
   readonly dataDir: string;
+  /** The working directory of `keygate serve`: the folder its printed commands are relative to. */
   readonly cwd: string;
+  /** A temporary directory removed by stopServe: the working directory unless `cwd` was given. */
+  readonly scratch: string;
 }
 
 /**
  * `keygate serve --port 0` started as a user would, in a fresh working directory (data in
- * ./.keygate); `args` are extra flags such as `--replay-protection`.
+ * ./.keygate); `args` are extra flags such as `--replay-protection`. With `options.cwd` it runs
+ * there instead, with its data in a fresh temporary directory.
  */
-export async function startServe(env: Record<string, string> = {}, args: readonly string[] = []): Promise<Running> {
-  const cwd = await mkdtemp(join(tmpdir(), 'keygate-e2e-'));
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServe(env: Record<string, string> = {}, args: readonly string[] = [], options: { readonly cwd?: string } = {}): Promise<Running> {
+  const scratch = await mkdtemp(join(tmpdir(), 'keygate-e2e-'));
+  const cwd = options.cwd ?? scratch;
+  const dataDir = join(scratch, '.keygate');
+  const dataArgs = options.cwd === undefined ? [] : ['--data-dir', dataDir];
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...dataArgs, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -34,7 +41,7 @@ export async function startServe(env: Record<string, string> = {}, args: readonl
     child.stdout?.on('data', check);
     child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
   });
-  return { child, url, output: () => output, dataDir: join(cwd, '.keygate'), cwd };
+  return { child, url, output: () => output, dataDir, cwd, scratch };
 }
 
 export async function stopServe(running: Running | undefined): Promise<number | null> {
@@ -42,7 +49,7 @@ export async function stopServe(running: Running | undefined): Promise<number | 
   const exited = new Promise<number | null>((resolve) => running.child.once('exit', (code) => resolve(code)));
   running.child.kill('SIGTERM');
   const code = await exited;
-  await rm(running.cwd, { recursive: true, force: true });
+  await rm(running.scratch, { recursive: true, force: true });
   return code;
 }
 

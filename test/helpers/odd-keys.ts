@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 
 function derLength(length: number): Buffer {
   if (length < 128) return Buffer.from([length]);
@@ -14,4 +14,17 @@ export function pkcs1PemWithExponent(exponent: number, bits = 2048): string {
   const body = Buffer.concat([integer(modulus), integer(Buffer.from([exponent]))]);
   const der = Buffer.concat([Buffer.from([0x30]), derLength(body.length), body]);
   return `-----BEGIN RSA PUBLIC KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END RSA PUBLIC KEY-----\n`;
+}
+
+/**
+ * An RSA public key (SPKI PEM, e = 65537) of exactly `bits` bits, made in microseconds: a random odd
+ * modulus, not a product of two primes. Size checks only read the public half, and generating a
+ * real 6144-bit pair costs seconds of random work.
+ */
+export function rsaPublicKeyPemOfBits(bits: number): string {
+  const modulus = randomBytes(Math.ceil(bits / 8));
+  modulus[0] = (modulus[0] ?? 0) | 0x80;
+  modulus[modulus.length - 1] = (modulus[modulus.length - 1] ?? 0) | 0x01;
+  const key = createPublicKey({ key: { kty: 'RSA', n: modulus.toString('base64url'), e: 'AQAB' }, format: 'jwk' });
+  return key.export({ type: 'spki', format: 'pem' }).toString();
 }

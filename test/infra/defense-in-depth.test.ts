@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BindingPolicy } from '../../lambdas/core/certificate-binding.js';
 import { ContextError } from '../../bin/app.js';
 import { defaultRevocationSecretName, KeygateApi, KeygateApiError, type KeygateApiProps } from '../../lib/keygate-api.js';
-import { baseContext, buildApp, CERTIFICATE_ARN, clientCa, expectCfnLintClean, templatesIn, tempDir, writePem, type BuiltApp } from './support.js';
+import { baseContext, buildApp, CERTIFICATE_ARN, CFN_LINT_TEST_TIMEOUT_MS, clientCa, expectCfnLintClean, templatesIn, tempDir, writePem, type BuiltApp } from './support.js';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -340,7 +340,7 @@ describe('compliance with every feature on', () => {
     expect([...acknowledged.keys()].filter((key) => /ReplayTable|revoked-certificates|DDB/.test(key))).toEqual([]);
   });
 
-  it('cfn-lint reports no errors on either template', () => {
+  it('cfn-lint reports no errors on either template', { timeout: CFN_LINT_TEST_TIMEOUT_MS }, () => {
     const templates = templatesIn(built.app.synth().directory);
     expect(templates).toHaveLength(2);
     expectCfnLintClean(templates);

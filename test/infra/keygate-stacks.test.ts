@@ -7,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSelfSignedCa } from '../../cli/pki/x509.js';
 import { deny, publicDetailOf } from '../../lambdas/core/reasons.js';
-import { buildApp, baseContext, clientCa, expectCfnLintClean, templatesIn, tempDir, writePem, type BuiltApp } from './support.js';
+import { buildApp, baseContext, CFN_LINT_TEST_TIMEOUT_MS, clientCa, expectCfnLintClean, templatesIn, tempDir, writePem, type BuiltApp } from './support.js';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -459,7 +459,7 @@ describe('compliance', () => {
     expect(rules).toEqual(['AwsSolutions-APIG2', 'AwsSolutions-APIG3', 'AwsSolutions-COG4', 'AwsSolutions-IAM4', 'AwsSolutions-IAM5', 'AwsSolutions-S1']);
   });
 
-  it('cfn-lint reports no errors on any synthesized template', () => {
+  it('cfn-lint reports no errors on any synthesized template', { timeout: CFN_LINT_TEST_TIMEOUT_MS }, () => {
     const templates = [built, variantApp].flatMap(({ app }) => templatesIn(app.synth().directory));
     expect(templates).toHaveLength(4);
     expectCfnLintClean(templates);

@@ -64,6 +64,9 @@ export function templatesIn(outdir: string): string[] {
     .map((file) => join(outdir, file));
 }
 
+/** cfn-lint is a Python program that takes seconds per template; on a busy machine, well over the default 30 s. */
+export const CFN_LINT_TEST_TIMEOUT_MS = 120_000;
+
 /**
  * Runs cfn-lint on the templates and expects no error. Its exit code is a bit mask (2 errors,
  * 4 warnings, 8 informational); anything else, 1 included, means it did not lint (a usage error

@@ -40,9 +40,53 @@ describe('FileKeyStore specifics', () => {
     expect((await store.addKey('acme', storedKey('b'))).outcome).toBe('created');
   });
 
-  it('refuses a corrupted file with an integrity error instead of using it', async () => {
+  it('refuses a file that is not a keygate key store with an integrity error instead of using it', async () => {
     const path = join(dir, 'corrupt.json');
-    writeFileSync(path, JSON.stringify({ version: 1, names: { acme: { record: { name: 'acme', keys: [{ kid: 'x' }] } } } }));
+    writeFileSync(path, JSON.stringify({ version: 2, names: {} }));
     await expect(new FileKeyStore(path).getKeys('acme')).rejects.toMatchObject({ name: 'KeyStoreIntegrityError' });
+  });
+
+  it('skips one malformed entry with a warning naming it, once; serves the other names; refuses that name; keeps it on writes', async () => {
+    // Prepare: a good name, then a hand-edited entry with a key cut short, and one with a bad deletionDate.
+    const path = join(dir, 'one-bad-entry.json');
+    await new FileKeyStore(path).addKey('good', storedKey('g'));
+    const file = JSON.parse(readFileSync(path, 'utf8')) as { names: Record<string, unknown> };
+    file.names['broken'] = { record: { name: 'broken', keys: [{ kid: 'x' }] } };
+    file.names['undated'] = { record: { name: 'undated', keys: [] }, deletionDate: 'next week' };
+    writeFileSync(path, JSON.stringify(file));
+    const warnings: string[] = [];
+    const store = new FileKeyStore(path, () => new Date(), (message) => warnings.push(message));
+    // Act
+    const good = await store.getKeys('good');
+    const listed = await store.listNames({ limit: 10 });
+    // Assess
+    expect(good?.keys.map((k) => k.kid)).toEqual([storedKey('g').kid]);
+    expect(listed.items.map((i) => i.name)).toEqual(['good']);
+    expect(warnings).toEqual([
+      expect.stringMatching(/one-bad-entry\.json: skipping the malformed entry "broken" \(the stored value for "broken" does not have the keygate shape\)/),
+      expect.stringMatching(/skipping the malformed entry "undated" \(not an object with a record and an ISO 8601 deletionDate\)/),
+    ]);
+    await expect(store.getKeys('broken')).rejects.toMatchObject({ name: 'KeyStoreIntegrityError', message: expect.stringContaining('"broken"') });
+    await expect(store.addKey('broken', storedKey('b'))).rejects.toMatchObject({ name: 'KeyStoreIntegrityError' });
+    await store.addKey('other', storedKey('o'));
+    const after = JSON.parse(readFileSync(path, 'utf8')) as { names: Record<string, unknown> };
+    expect(after.names['broken']).toEqual(file.names['broken']);
+    expect(after.names['undated']).toEqual(file.names['undated']);
+    expect(Object.keys(after.names).sort()).toEqual(['broken', 'good', 'other', 'undated']);
+    expect(warnings).toHaveLength(2);
+  });
+
+  it('warns on stderr by default, never silently', async () => {
+    const path = join(dir, 'default-warning.json');
+    writeFileSync(path, JSON.stringify({ version: 1, names: { '../etc': { record: {} } } }));
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stderr.write;
+    try {
+      await new FileKeyStore(path).listNames({ limit: 10 });
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(written).toEqual([expect.stringMatching(/^keygate: warning: .*default-warning\.json: skipping the malformed entry "\.\.\/etc" \(not a valid key name\)/)]);
   });
 });

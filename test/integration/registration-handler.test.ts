@@ -9,7 +9,7 @@ import { authorizerEvent, captureOutput, jsonLines, lambdaContext, registrationE
 import { mintToken, rsaKeyPair } from '../helpers/keys.js';
 import { expectNoFragments, secretFragments } from '../helpers/leaks.js';
 import { startMoto, useDummyAwsCredentials, type MotoServer } from '../helpers/moto.js';
-import { pkcs1PemWithExponent } from '../helpers/odd-keys.js';
+import { pkcs1PemWithExponent, rsaPublicKeyPemOfBits } from '../helpers/odd-keys.js';
 
 let moto: MotoServer;
 beforeAll(async () => {
@@ -169,7 +169,7 @@ describe('registration refusals: status and stable error code', () => {
     ['EC key', 400, 'unsupported_key_type', async () => put('x', generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString())],
     ['Ed25519 key', 400, 'unsupported_key_type', async () => put('x', generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString())],
     ['1024-bit key', 400, 'key_too_small', async () => put('x', generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString())],
-    ['over-limit key (6144 bits)', 400, 'key_too_large', async () => put('x', rsaKeyPair(6144).publicKeyPem)],
+    ['over-limit key (6144 bits)', 400, 'key_too_large', async () => put('x', rsaPublicKeyPemOfBits(6144))],
     ['e = 3', 400, 'unsupported_exponent', async () => put('x', generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 }).publicKey.export({ type: 'spki', format: 'pem' }).toString())],
     ['e = 1', 400, 'unsupported_exponent', async () => put('x', pkcs1PemWithExponent(1))],
     ['two PEM blocks', 400, 'multiple_pem_blocks', async () => put('x', a.publicKeyPem + b.publicKeyPem)],

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { importStoredJwk, KeyMaterialError, parsePublicKeyInput, rsaJwkThumbprint } from '../../../lambdas/core/key-material.js';
 import { createSelfSignedCa, issueCertificate, type CertifiedKey } from '../../../cli/pki/x509.js';
 import { rsaKeyPair } from '../../helpers/keys.js';
-import { pkcs1PemWithExponent } from '../../helpers/odd-keys.js';
+import { pkcs1PemWithExponent, rsaPublicKeyPemOfBits } from '../../helpers/odd-keys.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
@@ -148,7 +148,7 @@ describe('parsePublicKeyInput refuses', () => {
   });
 
   it('over-limit keys: 6144 bits refused by default, accepted when the maximum is raised', async () => {
-    const big = rsaKeyPair(6144).publicKeyPem;
+    const big = rsaPublicKeyPemOfBits(6144);
     expect(await codeOf(big)).toBe('key_too_large');
     expect(await codeOf(big, { limits: { minBits: 2048, maxBits: 8192 } })).toBe('accepted');
     expect(await codeOf(rsaKeyPair(3072).publicKeyPem, { limits: { minBits: 2048, maxBits: 2048 } })).toBe('key_too_large');

@@ -12,7 +12,8 @@ interface WycheproofGroup {
   tests: { tcId: number; comment: string; msg: string; sig: string; result: 'valid' | 'invalid' | 'acceptable' }[];
 }
 
-const DATA_DIR = fileURLToPath(new URL('../../../../shared/data/wycheproof/', import.meta.url));
+// Vendored with their licence notice: see test/fixtures/wycheproof/README.md.
+const DATA_DIR = fileURLToPath(new URL('../../fixtures/wycheproof/', import.meta.url));
 
 function load(bits: number): WycheproofGroup[] {
   return (JSON.parse(readFileSync(`${DATA_DIR}rsa_signature_${bits}_sha512_test.json`, 'utf8')) as { testGroups: WycheproofGroup[] }).testGroups;
