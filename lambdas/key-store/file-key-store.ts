@@ -4,7 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { isValidKeyName } from '../core/limits.js';
 import { withKeyAdded, withKeyRemoved, type AddKeyOptions } from './key-changes.js';
-import { KeyStoreError, KeyStoreIntegrityError, type KeyNamePage, type KeyRecord, type KeyStore, type RevokeResult, type StoredKey } from './key-store.js';
+import { KeyStoreError, KeyStoreIntegrityError, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
+import { indexOfNames, parseIndex, serializeIndex, withNameChange, type NameIndexData } from './name-index.js';
 import { parseStoredRecord } from './stored-record.js';
 
 interface FileEntry {
@@ -16,7 +17,14 @@ interface FileEntry {
 const fileSchema = z.object({
   version: z.literal(1),
   names: z.record(z.string(), z.object({ record: z.unknown(), deletionDate: z.string().optional() })),
+  /** The name index (name-index.ts), rewritten with every change; files from before it have none. */
+  index: z.string().optional(),
 });
+
+interface FileContents {
+  readonly entries: Map<string, FileEntry>;
+  readonly index: NameIndexData;
+}
 
 /**
  * The local-mode key store: one JSON file, replaced atomically (write to a temporary file, then
@@ -37,11 +45,15 @@ export class FileKeyStore implements KeyStore {
   }
 
   private async load(): Promise<Map<string, FileEntry>> {
+    return (await this.loadWithIndex()).entries;
+  }
+
+  private async loadWithIndex(): Promise<FileContents> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: new Map(), index: indexOfNames([]) };
       throw error;
     }
     let parsed;
@@ -55,15 +67,22 @@ export class FileKeyStore implements KeyStore {
       if (entry.deletionDate && new Date(entry.deletionDate) <= this.now()) continue; // past its recovery window: gone
       entries.set(name, { record: parseStoredRecord(JSON.stringify(entry.record), name), deletionDate: entry.deletionDate });
     }
-    return entries;
+    return { entries, index: parsed.index === undefined ? indexOfNames(entries.keys()) : parseIndex(parsed.index) };
   }
 
-  private async save(entries: Map<string, FileEntry>): Promise<void> {
+  /** Writes the entries with `changed` recorded in the index, in one atomic replace. */
+  private async save(entries: Map<string, FileEntry>, changed: string): Promise<void> {
+    const { index: previous } = await this.loadWithIndex();
+    const index = withNameChange(previous, changed, 'end', Math.floor(this.now().getTime() / 1000));
     const names = Object.fromEntries([...entries].sort(([a], [b]) => a.localeCompare(b)));
     await mkdir(dirname(this.path), { recursive: true });
     const temporary = `${this.path}.${randomUUID()}.tmp`;
-    await writeFile(temporary, `${JSON.stringify({ version: 1, names }, null, 2)}\n`, { mode: 0o600 });
+    await writeFile(temporary, `${JSON.stringify({ version: 1, names, index: serializeIndex(index) }, null, 2)}\n`, { mode: 0o600 });
     await rename(temporary, this.path);
+  }
+
+  async readNameIndex(): Promise<NameIndexData> {
+    return (await this.loadWithIndex()).index;
   }
 
   /** Runs read-modify-write operations one after another. */
@@ -86,7 +105,7 @@ export class FileKeyStore implements KeyStore {
       const change = withKeyAdded(entry?.record, name, key, options);
       if (change.outcome !== 'already_present') {
         entries.set(name, { record: change.record });
-        await this.save(entries);
+        await this.save(entries, name);
       }
       return change;
     });
@@ -98,7 +117,7 @@ export class FileKeyStore implements KeyStore {
       const entry = entries.get(name);
       const record = withKeyRemoved(entry && !entry.deletionDate ? entry.record : undefined, name, kid);
       entries.set(name, { record });
-      await this.save(entries);
+      await this.save(entries, name);
       return record;
     });
   }
@@ -128,20 +147,20 @@ export class FileKeyStore implements KeyStore {
       if (entry.deletionDate) throw new KeyStoreError('name_revoked', `"${name}" is already revoked`);
       const deletionDate = new Date(this.now().getTime() + recoveryWindowDays * 86_400_000).toISOString();
       entries.set(name, { record: entry.record, deletionDate });
-      await this.save(entries);
+      await this.save(entries, name);
       return { name, deletionDate };
     });
   }
 
-  restore(name: string): Promise<KeyRecord> {
+  restore(name: string): Promise<{ outcome: RestoreOutcome; record: KeyRecord }> {
     return this.exclusive(async () => {
       const entries = await this.load();
       const entry = entries.get(name);
       if (!entry) throw new KeyStoreError('unknown_key_name', `no revoked name "${name}" can be restored (unknown, or past its recovery window)`);
-      if (!entry.deletionDate) throw new KeyStoreError('not_revoked', `"${name}" is not revoked`);
+      if (!entry.deletionDate) return { outcome: 'already_active', record: entry.record };
       entries.set(name, { record: entry.record });
-      await this.save(entries);
-      return entry.record;
+      await this.save(entries, name);
+      return { outcome: 'restored', record: entry.record };
     });
   }
 }
