@@ -178,17 +178,29 @@ export class SecretsManagerKeyStore implements KeyStore {
   }
 
   /**
-   * Runs one write of `name`'s record between the index's begin and end marks. The end mark is best
-   * effort: while it is missing the name stays pending and authorizers keep its keys no longer than
-   * the key-cache window, as without an index; the next write of the index settles it.
+   * A write that takes something away (a key, the whole name) runs between the index's begin and end
+   * marks. The end mark is best effort: while it is missing the name stays pending and authorizers
+   * keep its keys no longer than the key-cache window, as without an index; a later index write
+   * settles it (PENDING_EXPIRY_SECONDS).
    */
-  private async indexed<T>(name: string, write: () => Promise<T>): Promise<T> {
+  private async removing<T>(name: string, write: () => Promise<T>): Promise<T> {
     await this.changeIndex(name, 'begin');
     try {
       return await write();
     } finally {
       await this.changeIndex(name, 'end').catch(() => undefined);
     }
+  }
+
+  /**
+   * A write that only adds (a name, a key, a restore) needs no begin mark: a copy read before it only
+   * lacks something, which fails closed. The end mark makes it visible, so its failure is the
+   * caller's (a repeat of the request settles it).
+   */
+  private async adding<T>(name: string, write: () => Promise<T>): Promise<T> {
+    const result = await write();
+    await this.changeIndex(name, 'end');
+    return result;
   }
 
   /** For an idempotent repeat: builds a missing index, and ends a change a lost reply left pending. */
@@ -238,7 +250,7 @@ export class SecretsManagerKeyStore implements KeyStore {
         return change;
       }
     }
-    return this.indexed(name, async () => {
+    return this.adding(name, async () => {
       for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
         const current = attempt === 1 ? first : await this.read(name);
         if (current.state === 'revoked') throw new KeyStoreError('name_revoked', `"${name}" is revoked; restore it (POST /keys/${name}/restore) before adding keys`);
@@ -255,7 +267,7 @@ export class SecretsManagerKeyStore implements KeyStore {
   async removeKey(name: string, kid: string): Promise<KeyRecord> {
     const first = await this.read(name);
     withKeyRemoved(first.state === 'active' ? first.record : undefined, name, kid); // refusals before any index write
-    return this.indexed(name, async () => {
+    return this.removing(name, async () => {
       for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
         const current = attempt === 1 ? first : await this.read(name);
         const record = withKeyRemoved(current.state === 'active' ? current.record : undefined, name, kid);
@@ -337,7 +349,7 @@ export class SecretsManagerKeyStore implements KeyStore {
       await this.settleIndex(name);
       throw new KeyStoreError('name_revoked', `"${name}" is already revoked`);
     }
-    return this.indexed(name, async () => {
+    return this.removing(name, async () => {
       try {
         const result = await this.client.send(new DeleteSecretCommand({ SecretId: this.secretId(name), RecoveryWindowInDays: recoveryWindowDays }));
         return { name, deletionDate: (result.DeletionDate ?? new Date(Date.now() + recoveryWindowDays * 86_400_000)).toISOString() };
@@ -364,7 +376,7 @@ export class SecretsManagerKeyStore implements KeyStore {
       await this.settleIndex(name);
       return { outcome: 'already_active', record };
     }
-    await this.indexed(name, async () => {
+    await this.adding(name, async () => {
       try {
         await this.client.send(new RestoreSecretCommand({ SecretId: this.secretId(name) }));
       } catch (error) {
