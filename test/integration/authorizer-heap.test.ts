@@ -76,5 +76,4 @@ describe('a warm container under a long run of denials and allows (real handler,
       process.stdout.write = write;
     }
   }, 120_000);
-
 });
