@@ -23,7 +23,8 @@ const fileSchema = z.object({
 
 interface FileContents {
   readonly entries: Map<string, FileEntry>;
-  readonly index: NameIndexData;
+  /** Parsed only when asked for: most operations never need it. */
+  readonly index: () => NameIndexData;
 }
 
 /**
@@ -53,7 +54,7 @@ export class FileKeyStore implements KeyStore {
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: new Map(), index: indexOfNames([]) };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: new Map(), index: () => indexOfNames([]) };
       throw error;
     }
     let parsed;
@@ -67,12 +68,13 @@ export class FileKeyStore implements KeyStore {
       if (entry.deletionDate && new Date(entry.deletionDate) <= this.now()) continue; // past its recovery window: gone
       entries.set(name, { record: parseStoredRecord(JSON.stringify(entry.record), name), deletionDate: entry.deletionDate });
     }
-    return { entries, index: parsed.index === undefined ? indexOfNames(entries.keys()) : parseIndex(parsed.index) };
+    const { index } = parsed;
+    return { entries, index: () => (index === undefined ? indexOfNames(entries.keys()) : parseIndex(index)) };
   }
 
   /** Writes the entries with `changed` recorded in the index, in one atomic replace. */
   private async save(entries: Map<string, FileEntry>, changed: string): Promise<void> {
-    const { index: previous } = await this.loadWithIndex();
+    const previous = (await this.loadWithIndex()).index();
     const index = withNameChange(previous, changed, 'end', Math.floor(this.now().getTime() / 1000));
     const names = Object.fromEntries([...entries].sort(([a], [b]) => a.localeCompare(b)));
     await mkdir(dirname(this.path), { recursive: true });
@@ -82,7 +84,7 @@ export class FileKeyStore implements KeyStore {
   }
 
   async readNameIndex(): Promise<NameIndexData> {
-    return (await this.loadWithIndex()).index;
+    return (await this.loadWithIndex()).index();
   }
 
   /** Runs read-modify-write operations one after another. */
