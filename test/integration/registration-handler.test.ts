@@ -140,6 +140,7 @@ describe('registration API, route by route (moto_server)', () => {
       await call({ method: 'DELETE', resource: '/keys/{name}/{kid}', pathParameters: { name: 'acme', kid: a.kid } });
       await call({ method: 'DELETE', resource: '/keys/{name}', pathParameters: { name: 'acme' } });
       await call({ method: 'POST', resource: '/keys/{name}/restore', pathParameters: { name: 'acme' } });
+      await call({ method: 'POST', resource: '/keys/{name}/restore', pathParameters: { name: 'acme' } }); // a repeat: nothing changes
       await call({ method: 'GET', resource: '/keys/{name}', pathParameters: { name: 'acme' } });
     });
     expect(auditLines(output)).toEqual([
@@ -148,6 +149,7 @@ describe('registration API, route by route (moto_server)', () => {
       expect.objectContaining({ action: 'remove_key', outcome: 'ok', caller: SUPPORT_ARN, keyName: 'acme', kid: a.kid }),
       expect.objectContaining({ action: 'revoke_name', outcome: 'ok', caller: SUPPORT_ARN, keyName: 'acme' }),
       expect.objectContaining({ action: 'restore_name', outcome: 'ok', caller: SUPPORT_ARN, keyName: 'acme' }),
+      expect.objectContaining({ action: 'restore_name', outcome: 'unchanged', caller: SUPPORT_ARN, keyName: 'acme' }),
     ]);
     expectNoFragments('the audit lines', output, secretFragments(a.publicKeyPem, b.publicKeyPem, a.jwk.n, b.jwk.n));
     const counted = jsonLines(output).filter((line) => '_aws' in line).map((line) => Object.keys(line).find((key) => /^[A-Z]/.test(key)));
