@@ -8,7 +8,7 @@ import { changedSince, filterMayContain, hashName, type NameIndexData } from './
 export const INDEX_RETRY_MS = 1_000;
 
 export interface KeyCacheOptions {
-  /** How long a name's keys are reused before a re-read. */
+  /** How often the name index is read; without one, how long a name's keys are reused before a re-read. */
   readonly keyCacheSeconds: number;
   /** How long an unknown name is remembered. */
   readonly unknownKeyCacheSeconds: number;
