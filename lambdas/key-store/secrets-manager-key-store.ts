@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { withKeyAdded, withKeyRemoved, type AddKeyOptions } from './key-changes.js';
 import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
-import { filterMayContain, hashName, indexOfNames, isPending, NameIndexFullError, parseIndex, serializeIndex, withNameChange, type NameIndexData } from './name-index.js';
+import { indexOfNames, NameIndexFullError, parseIndex, serializeIndex, withNameChange, type NameIndexData } from './name-index.js';
 import { isValidKeyName } from '../core/limits.js';
 import { parseStoredRecord, serializeRecord } from './stored-record.js';
 import { FAIL_FAST_CLIENT_OPTIONS } from '../shared/aws-client-options.js';
@@ -203,10 +203,12 @@ export class SecretsManagerKeyStore implements KeyStore {
     return result;
   }
 
-  /** For an idempotent repeat: builds a missing index, and ends a change a lost reply left pending. */
+  /**
+   * For an idempotent repeat (say, after a lost reply, or a 503 from a failed end mark): logs the name
+   * as changed again, so a change whose end mark was lost reaches every container; builds a missing
+   * index too.
+   */
   private async settleIndex(name: string): Promise<void> {
-    const current = await this.readIndex();
-    if (current.state === 'present' && !isPending(current.index, name) && filterMayContain(current.index.filter, hashName(name))) return;
     await this.changeIndex(name, 'end');
   }
 

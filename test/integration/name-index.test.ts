@@ -34,10 +34,10 @@ function countingClient() {
 }
 
 /** One deployment on a fresh prefix: the registration API, and authorizer containers made on demand. */
-function deployment(env: Record<string, string> = {}) {
+function deployment(registrationClient?: SecretsManagerClient) {
   const prefix = `scale-${++prefixCounter}/keys/`;
-  const config = readConfig({ KEYGATE_SECRET_PREFIX: prefix, ...env });
-  const registration = createRegistrationHandler({ config, keyStore: new SecretsManagerKeyStore({ prefix }) });
+  const config = readConfig({ KEYGATE_SECRET_PREFIX: prefix });
+  const registration = createRegistrationHandler({ config, keyStore: new SecretsManagerKeyStore({ prefix, client: registrationClient }) });
   const call = async (method: string, resource: string, pathParameters: Record<string, string>, body?: unknown) => {
     const response = await registration(registrationEvent({ method, resource, pathParameters, body }), lambdaContext);
     return { status: response.statusCode, body: JSON.parse(response.body) as Record<string, unknown> };
@@ -167,6 +167,32 @@ describe('index consistency (moto_server)', () => {
     clock.now += 60_000;
     expect(await verdict(await token('other'))).toBe('allow');
   }, 60_000);
+
+  it('an added key whose index write failed (503): a repeat of the PUT makes it usable', async () => {
+    // A write refused once at the right moment is a fault moto cannot produce: the client is wrapped.
+    const client = new SecretsManagerClient({});
+    const send = client.send.bind(client) as (command: object) => Promise<unknown>;
+    let failNextIndexWrite = false;
+    client.send = ((command: object) => {
+      const input = (command as { input?: { SecretId?: string } }).input;
+      if (failNextIndexWrite && command instanceof PutSecretValueCommand && input?.SecretId?.endsWith('/_index')) {
+        failNextIndexWrite = false;
+        return Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+      }
+      return send(command);
+    }) as typeof client.send;
+    const keygate = deployment(client);
+    await captureOutput(() => keygate.register('acme'));
+    const { verdict, token, clock } = keygate.container();
+    expect(await verdict(await token('acme'))).toBe('allow');
+    failNextIndexWrite = true;
+    expect((await captureOutput(() => keygate.register('acme', second))).result).toMatchObject({ status: 503 });
+    clock.now += 60_000;
+    expect(await verdict(await token('acme', second))).toBe('invalid_signature'); // stored, not yet announced: fails closed
+    expect((await captureOutput(() => keygate.register('acme', second))).result).toMatchObject({ status: 200, body: { outcome: 'already_present' } });
+    clock.now += 60_000;
+    expect(await verdict(await token('acme', second))).toBe('allow');
+  });
 
   it('two concurrent registrations of new names: both become usable', async () => {
     const keygate = deployment();
