@@ -75,7 +75,7 @@ export class FileKeyStore implements KeyStore {
   /** Writes the entries with `changed` recorded in the index, in one atomic replace. */
   private async save(entries: Map<string, FileEntry>, changed: string): Promise<void> {
     const previous = (await this.loadWithIndex()).index();
-    const index = withNameChange(previous, changed, 'end', Math.floor(this.now().getTime() / 1000));
+    const index = withNameChange(previous, changed, 'log', Math.floor(this.now().getTime() / 1000));
     const names = Object.fromEntries([...entries].sort(([a], [b]) => a.localeCompare(b)));
     await mkdir(dirname(this.path), { recursive: true });
     const temporary = `${this.path}.${randomUUID()}.tmp`;

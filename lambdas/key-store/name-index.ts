@@ -28,8 +28,13 @@ export interface NameIndexData {
   readonly filter: Uint8Array;
   /** Name hashes of the last changes, oldest first; the last one is change `seq`. */
   readonly log: readonly number[];
-  /** Names whose write is in progress (hash → epoch seconds the mark was set). */
-  readonly pending: ReadonlyMap<number, number>;
+  /** Names with removals in progress: hash → when the last mark was set (epoch seconds) and how many are open. */
+  readonly pending: ReadonlyMap<number, PendingMark>;
+}
+
+export interface PendingMark {
+  readonly since: number;
+  readonly count: number;
 }
 
 /** The three hashes keygate takes from one digest of the name. */
@@ -69,9 +74,9 @@ export function indexOfNames(names: Iterable<string>, seq = 0): NameIndexData {
   return { ...index, seq };
 }
 
-function settleExpired(pending: Map<number, number>, log: number[], nowSeconds: number): number {
+function settleExpired(pending: Map<number, PendingMark>, log: number[], nowSeconds: number): number {
   let changes = 0;
-  for (const [id, since] of pending) {
+  for (const [id, { since }] of pending) {
     if (nowSeconds - since < PENDING_EXPIRY_SECONDS) continue;
     pending.delete(id);
     log.push(id);
@@ -81,23 +86,26 @@ function settleExpired(pending: Map<number, number>, log: number[], nowSeconds: 
 }
 
 /**
- * The index after a change to `name`. `phase: 'begin'` is written before the record changes: the
- * name joins the filter and is marked pending, so a container that reads the record while the write
- * is in flight keeps it no longer than the key-cache window. `phase: 'end'` after it: the pending
- * mark goes and the change is logged again, so every copy read before it is dropped.
+ * The index after a change to `name`. A removal writes `begin` before the record changes: the name
+ * is marked pending, so a container that reads the record while the write is in flight keeps it no
+ * longer than the key-cache window; and `end` after it: the mark is closed and the change logged
+ * again, so every copy read before it is dropped. An addition (or a repeat) only writes `log`: the
+ * name joins the filter and the change is logged; it leaves the marks of removals alone.
  */
-export function withNameChange(index: NameIndexData, name: string, phase: 'begin' | 'end', nowSeconds: number): NameIndexData {
+export function withNameChange(index: NameIndexData, name: string, phase: 'begin' | 'end' | 'log', nowSeconds: number): NameIndexData {
   const hash = hashName(name);
   const filter = Uint8Array.from(index.filter);
   filterAdd(filter, hash);
   const pending = new Map(index.pending);
   const log = [...index.log];
   let seq = index.seq + settleExpired(pending, log, nowSeconds);
+  const mark = pending.get(hash.id);
   if (phase === 'begin') {
-    pending.set(hash.id, nowSeconds);
+    pending.set(hash.id, { since: nowSeconds, count: (mark?.count ?? 0) + 1 });
     if (pending.size > MAX_PENDING) throw new NameIndexFullError(`more than ${MAX_PENDING} writes are in progress`);
-  } else {
-    pending.delete(hash.id);
+  } else if (phase === 'end' && mark) {
+    if (mark.count > 1) pending.set(hash.id, { since: mark.since, count: mark.count - 1 });
+    else pending.delete(hash.id);
   }
   log.push(hash.id);
   seq += 1;
@@ -130,7 +138,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 export function serializeIndex(index: NameIndexData): string {
   const log = Buffer.alloc(index.log.length * 4);
   index.log.forEach((id, i) => log.writeUInt32BE(id, i * 4));
-  return JSON.stringify({ v: 1, seq: index.seq, filter: Buffer.from(index.filter).toString('base64'), log: log.toString('base64'), pending: [...index.pending] });
+  return JSON.stringify({ v: 1, seq: index.seq, filter: Buffer.from(index.filter).toString('base64'), log: log.toString('base64'), pending: [...index.pending].map(([id, mark]) => [id, mark.since, mark.count]) });
 }
 
 /** Parses a stored index; anything keygate would not have written is an integrity error. */
@@ -153,10 +161,10 @@ export function parseIndex(text: string): NameIndexData {
   if (filterBytes.length !== FILTER_BITS / 8) throw broken('filter has the wrong size');
   if (logBytes.length % 4 !== 0 || logBytes.length / 4 > Math.min(LOG_SIZE, seq as number)) throw broken('log has the wrong size');
   if (!Array.isArray(pending) || pending.length > MAX_PENDING) throw broken('has no valid pending list');
-  const marks = new Map<number, number>();
+  const marks = new Map<number, PendingMark>();
   for (const mark of pending) {
-    if (!Array.isArray(mark) || mark.length !== 2 || !mark.every((n) => Number.isSafeInteger(n) && n >= 0)) throw broken('has an invalid pending mark');
-    marks.set(mark[0] as number, mark[1] as number);
+    if (!Array.isArray(mark) || mark.length !== 3 || !mark.every((n) => Number.isSafeInteger(n) && n >= 0) || mark[2] < 1) throw broken('has an invalid pending mark');
+    marks.set(mark[0] as number, { since: mark[1] as number, count: mark[2] as number });
   }
   const ids: number[] = [];
   for (let i = 0; i < logBytes.length; i += 4) ids.push(logBytes.readUInt32BE(i));

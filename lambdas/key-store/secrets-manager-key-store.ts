@@ -137,7 +137,7 @@ export class SecretsManagerKeyStore implements KeyStore {
    * Applies one change to the index with the same compare-and-set as the records. A missing or
    * broken index is rebuilt from ListSecrets first (a deployment from before the index, or damage).
    */
-  private async changeIndex(name: string, phase: 'begin' | 'end'): Promise<void> {
+  private async changeIndex(name: string, phase: 'begin' | 'end' | 'log'): Promise<void> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
       const current = await this.readIndex();
       const base = current.state === 'present' ? current.index : indexOfNames(await this.allNames(), Date.now());
@@ -180,8 +180,8 @@ export class SecretsManagerKeyStore implements KeyStore {
   /**
    * A write that takes something away (a key, the whole name) runs between the index's begin and end
    * marks. The end mark is best effort: while it is missing the name stays pending and authorizers
-   * keep its keys no longer than the key-cache window, as without an index; a later index write
-   * settles it (PENDING_EXPIRY_SECONDS).
+   * keep its keys no longer than the key-cache window, as without an index; an index write after
+   * PENDING_EXPIRY_SECONDS settles it.
    */
   private async removing<T>(name: string, write: () => Promise<T>): Promise<T> {
     await this.changeIndex(name, 'begin');
@@ -199,17 +199,17 @@ export class SecretsManagerKeyStore implements KeyStore {
    */
   private async adding<T>(name: string, write: () => Promise<T>): Promise<T> {
     const result = await write();
-    await this.changeIndex(name, 'end');
+    await this.changeIndex(name, 'log');
     return result;
   }
 
   /**
-   * For an idempotent repeat (say, after a lost reply, or a 503 from a failed end mark): logs the name
-   * as changed again, so a change whose end mark was lost reaches every container; builds a missing
-   * index too.
+   * For an idempotent repeat (say, after a lost reply, or a 503 from a failed index write): logs the
+   * name as changed again, so an addition whose index write was lost reaches every container; builds
+   * a missing index too.
    */
   private async settleIndex(name: string): Promise<void> {
-    await this.changeIndex(name, 'end');
+    await this.changeIndex(name, 'log');
   }
 
   private async read(name: string): Promise<SecretState> {

@@ -36,10 +36,10 @@ function setup() {
     now: () => clock.now,
     onIndexFault: (error) => faults.push(error),
   });
-  const change = (name: string, phase: 'begin' | 'end') => (index = withNameChange(index ?? indexOfNames([], 1), name, phase, 0));
+  const change = (name: string, phase: 'begin' | 'end' | 'log') => (index = withNameChange(index ?? indexOfNames([], 1), name, phase, 0));
   const register = (name: string) => {
     records.set(name, { name, keys: [storedKey('default')] });
-    change(name, 'end');
+    change(name, 'log');
   };
   const revoke = (name: string, { confirm = true } = {}) => {
     change(name, 'begin');

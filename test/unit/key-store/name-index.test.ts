@@ -19,7 +19,7 @@ describe('name index', () => {
   it('10,000 names (and 20,000) fit one Secrets Manager value, with a full change log and pending marks', () => {
     for (const count of [10_000, 20_000]) {
       let index = indexOfNames(names(count), 1);
-      for (let i = 0; i < LOG_SIZE + 10; i++) index = withNameChange(index, `changed-${i}`, 'end', 0);
+      for (let i = 0; i < LOG_SIZE + 10; i++) index = withNameChange(index, `changed-${i}`, 'log', 0);
       for (let i = 0; i < 200; i++) index = withNameChange(index, `pending-${i}`, 'begin', 0);
       const text = serializeIndex(index);
       expect(Buffer.byteLength(text)).toBeLessThan(SECRETS_MANAGER_VALUE_LIMIT);
@@ -60,6 +60,17 @@ describe('name index', () => {
     index = withNameChange(index, 'b', 'end', 1_000 + PENDING_EXPIRY_SECONDS);
     expect(isPending(index, 'a')).toBe(false);
     expect(changedSince(index, before)).toEqual(new Set([hashName('a').id, hashName('b').id]));
+  });
+
+  it('overlapping removals of one name: it stays pending until the last one ends; an addition leaves the marks alone', () => {
+    let index = indexOfNames(['a']);
+    index = withNameChange(index, 'a', 'begin', 0);
+    index = withNameChange(index, 'a', 'begin', 0);
+    index = withNameChange(index, 'a', 'log', 0);
+    index = withNameChange(index, 'a', 'end', 0);
+    expect(isPending(parseIndex(serializeIndex(index)), 'a')).toBe(true);
+    index = withNameChange(index, 'a', 'end', 0);
+    expect(isPending(index, 'a')).toBe(false);
   });
 
   it('refuses a stored value keygate would not have written', () => {
