@@ -15,6 +15,7 @@ import { allowPolicy } from '../lambdas/core/policy.js';
 import { DEFAULT_TOKEN_RULES } from '../lambdas/core/token-rules.js';
 import { verifyToken, type VerificationKey } from '../lambdas/core/verify-token.js';
 import type { KeyStore, KeyRecord } from '../lambdas/key-store/key-store.js';
+import { handlerDenyCase } from './cases/handler-deny.js';
 import { authorizerEvent, lambdaContext } from './lib/event.js';
 import { benchKey, mintBenchToken } from './lib/fixtures.js';
 import { measureInterleaved, type MeasureOptions } from './lib/measure.js';
@@ -130,5 +131,5 @@ async function unknownNameFlood(): Promise<CaseResult> {
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as MeasureOptions;
-const results = [await handlerWarm(options), await unknownNameFlood()];
+const results = [await handlerWarm(options), await handlerDenyCase(options), await unknownNameFlood()];
 process.send?.(results);

@@ -3,7 +3,9 @@
  * run. Prints a table; with --json, one JSON document (schema of issue 8) as the last line.
  * --quick: few, short rounds (the schema test uses it; its numbers mean nothing).
  * --only=<case>[,<case>…]: run a subset (verify, key-import, handler, cold-load).
+ * --only=capacity: the capacity simulation of docs/capacity.md (only when asked for by name).
  */
+import { capacityCase } from './cases/capacity.js';
 import { buildBundles, bundleBytesCase, coldLoadCase, removeBundles } from './cases/cold-load.js';
 import { keyImportCase } from './cases/key-import.js';
 import { verifyCase } from './cases/verify.js';
@@ -47,6 +49,10 @@ if (wanted('cold-load')) {
   } finally {
     removeBundles(bundles);
   }
+}
+if (only?.has('capacity')) {
+  progress('capacity (simulated containers on a fake clock; markdown tables on stderr)');
+  results.push(await capacityCase());
 }
 
 const round = (value: number) => (Number.isInteger(value) ? value : Math.round(value * 100) / 100);

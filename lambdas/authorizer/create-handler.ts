@@ -11,7 +11,7 @@ import { allowPolicy, denyPolicy } from '../core/policy.js';
 import { checkCertificateBinding } from '../core/certificate-binding.js';
 import { deny, publicDetailOf, type Denial } from '../core/reasons.js';
 import { checkSignature, checkTokenBeforeSignature } from '../core/verify-token.js';
-import { CachingKeyResolver, type KeyCacheOptions } from '../key-store/key-cache.js';
+import { CachingKeyResolver, KeyIndexUnavailableError, type KeyCacheOptions } from '../key-store/key-cache.js';
 import type { KeyStore } from '../key-store/key-store.js';
 import type { ReplayGuard } from '../replay/replay-guard.js';
 import { RevocationCache } from '../revocation/revocation-cache.js';
@@ -19,7 +19,8 @@ import type { RevocationStore } from '../revocation/revocation-store.js';
 import { createLogger, createMetrics } from '../shared/observability.js';
 
 export interface AuthorizerDependencies {
-  readonly keyStore: Pick<KeyStore, 'getKeys'>;
+  /** With `readNameIndex`, made-up names are refused without a read (see key-cache.ts). */
+  readonly keyStore: Pick<KeyStore, 'getKeys'> & Partial<Pick<KeyStore, 'readNameIndex'>>;
   readonly config: KeygateConfig;
   /** Milliseconds since the epoch. @default Date.now */
   readonly now?: () => number;
@@ -42,10 +43,10 @@ export class AuthorizerUnavailableError extends Error {
 
 const CERTIFICATE_CACHE_SIZE = 256;
 
-const LOOKUP_METRICS = { cache: 'KeyCacheHit', store: 'KeyCacheMiss', stale: 'KeyCacheStale', 'over-budget': 'UnknownNameBudgetExceeded' } as const;
+const LOOKUP_METRICS = { cache: 'KeyCacheHit', store: 'KeyCacheMiss', stale: 'KeyCacheStale', 'over-budget': 'UnknownNameBudgetExceeded', index: 'NameNotRegistered' } as const;
 
 /** Faults of each dependency are counted apart from denials (and from each other). */
-const FAULT_METRICS = { 'key store': 'KeyStoreFault', 'replay table': 'ReplayTableFault', 'revocation list': 'RevocationListFault' } as const;
+const FAULT_METRICS = { 'key store': 'KeyStoreFault', 'key index': 'KeyIndexFault', 'replay table': 'ReplayTableFault', 'revocation list': 'RevocationListFault' } as const;
 
 /**
  * The REQUEST authorizer, built around a key store. The deployed handler passes the Secrets Manager
@@ -79,6 +80,11 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
       logger.error('key store integrity error: a stored key failed the key-material checks and is not used', { keyName, error: error.message });
       metrics.addMetric('KeyStoreIntegrityError', MetricUnit.Count, 1);
     },
+    onIndexFault: (error) => logger.error('name index unreadable: names not cached fail closed until it is read again', { error: error.name, errorMessage: error.message }),
+    onIndexMissing: () => {
+      logger.warn('no name index: every name is read as without one, within the unknown-name budget (the next registration builds it)');
+      metrics.addMetric('KeyIndexMissing', MetricUnit.Count, 1);
+    },
   });
 
   function clientCertificateOf(event: APIGatewayRequestAuthorizerEvent): ClientCertificateFacts | undefined {
@@ -99,11 +105,11 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
 
   function refuse(event: APIGatewayRequestAuthorizerEvent, denial: Denial, keyName?: string): APIGatewayAuthorizerResult {
     logger.info('denied', { decision: 'deny', reason: denial.reason, publicReason: denial.publicReason, detail: denial.detail, keyName, clientCertSerial: clientCertificateOf(event)?.serialNumber });
-    const single = metrics.singleMetric();
-    single.addDimension('reason', denial.reason);
-    single.addMetric('Denied', MetricUnit.Count, 1);
-    // The total without the reason dimension, in the invocation's own document: one number to
-    // alarm on, and that document is never empty (Powertools would log a warning per denial).
+    // One EMF document per invocation (no singleMetric(): it builds a Metrics and a Console per call):
+    // two dimension sets, so Denied is counted per reason and in total. logMetrics clears both sets
+    // after each flush. The other metrics of a denied invocation get the reason dimension too.
+    metrics.addDimensions({});
+    metrics.addDimensions({ reason: denial.reason });
     metrics.addMetric('Denied', MetricUnit.Count, 1);
     return denyPolicy(event.methodArn, denial.publicReason, publicDetailOf(denial)) as unknown as APIGatewayAuthorizerResult;
   }
@@ -131,7 +137,7 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     try {
       lookup = await resolver.resolve(token.keyName);
     } catch (error) {
-      return unavailable('key store', error, token.keyName);
+      return unavailable(error instanceof KeyIndexUnavailableError ? 'key index' : 'key store', error, token.keyName);
     }
     metrics.addMetric(LOOKUP_METRICS[lookup.source], MetricUnit.Count, 1);
     if (lookup.source === 'over-budget') {

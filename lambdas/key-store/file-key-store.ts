@@ -4,7 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { isValidKeyName } from '../core/limits.js';
 import { withKeyAdded, withKeyRemoved, type AddKeyOptions } from './key-changes.js';
-import { KeyStoreError, KeyStoreIntegrityError, type KeyNamePage, type KeyRecord, type KeyStore, type RevokeResult, type StoredKey } from './key-store.js';
+import { KeyStoreError, KeyStoreIntegrityError, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
+import { indexOfNames, parseIndex, serializeIndex, withNameChange, type NameIndexData } from './name-index.js';
 import { parseStoredRecord } from './stored-record.js';
 
 interface FileEntry {
@@ -16,6 +17,8 @@ interface FileEntry {
 const fileSchema = z.object({
   version: z.literal(1),
   names: z.record(z.string(), z.unknown()),
+  /** The name index (name-index.ts), rewritten with every change; files from before it have none. */
+  index: z.string().optional(),
 });
 
 const entrySchema = z.object({ record: z.unknown(), deletionDate: z.iso.datetime().optional() });
@@ -26,6 +29,12 @@ const entrySchema = z.object({ record: z.unknown(), deletionDate: z.iso.datetime
  */
 class FileEntries extends Map<string, FileEntry> {
   readonly malformed = new Map<string, { readonly raw: unknown; readonly problem: string }>();
+  /** The stored name index, parsed only when asked for: most operations never need it. */
+  indexText: string | undefined;
+
+  index(): NameIndexData {
+    return this.indexText === undefined ? indexOfNames(this.keys()) : parseIndex(this.indexText);
+  }
 }
 
 /** How a name from the file is shown in a warning: it may be anything, so quoted and bounded. */
@@ -92,6 +101,7 @@ export class FileKeyStore implements KeyStore {
       if (entry.deletionDate && new Date(entry.deletionDate) <= this.now()) continue; // past its recovery window: gone
       entries.set(name, entry);
     }
+    entries.indexText = parsed.index;
     return entries;
   }
 
@@ -110,13 +120,19 @@ export class FileKeyStore implements KeyStore {
     return entries;
   }
 
-  private async save(entries: FileEntries): Promise<void> {
+  /** Writes the entries with `changed` recorded in the index, in one atomic replace. */
+  private async save(entries: FileEntries, changed: string): Promise<void> {
+    const index = withNameChange(entries.index(), changed, 'log', Math.floor(this.now().getTime() / 1000));
     const all = [...entries, ...[...entries.malformed].map(([name, { raw }]) => [name, raw] as const)];
     const names = Object.fromEntries(all.sort(([a], [b]) => a.localeCompare(b)));
     await mkdir(dirname(this.path), { recursive: true });
     const temporary = `${this.path}.${randomUUID()}.tmp`;
-    await writeFile(temporary, `${JSON.stringify({ version: 1, names }, null, 2)}\n`, { mode: 0o600 });
+    await writeFile(temporary, `${JSON.stringify({ version: 1, names, index: serializeIndex(index) }, null, 2)}\n`, { mode: 0o600 });
     await rename(temporary, this.path);
+  }
+
+  async readNameIndex(): Promise<NameIndexData> {
+    return (await this.load()).index();
   }
 
   /** Runs read-modify-write operations one after another. */
@@ -139,7 +155,7 @@ export class FileKeyStore implements KeyStore {
       const change = withKeyAdded(entry?.record, name, key, options);
       if (change.outcome !== 'already_present') {
         entries.set(name, { record: change.record });
-        await this.save(entries);
+        await this.save(entries, name);
       }
       return change;
     });
@@ -151,7 +167,7 @@ export class FileKeyStore implements KeyStore {
       const entry = entries.get(name);
       const record = withKeyRemoved(entry && !entry.deletionDate ? entry.record : undefined, name, kid);
       entries.set(name, { record });
-      await this.save(entries);
+      await this.save(entries, name);
       return record;
     });
   }
@@ -181,20 +197,20 @@ export class FileKeyStore implements KeyStore {
       if (entry.deletionDate) throw new KeyStoreError('name_revoked', `"${name}" is already revoked`);
       const deletionDate = new Date(this.now().getTime() + recoveryWindowDays * 86_400_000).toISOString();
       entries.set(name, { record: entry.record, deletionDate });
-      await this.save(entries);
+      await this.save(entries, name);
       return { name, deletionDate };
     });
   }
 
-  restore(name: string): Promise<KeyRecord> {
+  restore(name: string): Promise<{ outcome: RestoreOutcome; record: KeyRecord }> {
     return this.exclusive(async () => {
       const entries = await this.loadFor(name);
       const entry = entries.get(name);
       if (!entry) throw new KeyStoreError('unknown_key_name', `no revoked name "${name}" can be restored (unknown, or past its recovery window)`);
-      if (!entry.deletionDate) throw new KeyStoreError('not_revoked', `"${name}" is not revoked`);
+      if (!entry.deletionDate) return { outcome: 'already_active', record: entry.record };
       entries.set(name, { record: entry.record });
-      await this.save(entries);
-      return entry.record;
+      await this.save(entries, name);
+      return { outcome: 'restored', record: entry.record };
     });
   }
 }

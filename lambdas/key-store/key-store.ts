@@ -1,6 +1,7 @@
 import type { BindingPolicy } from '../core/certificate-binding.js';
 import type { RsaPublicJwk } from '../core/key-material.js';
 import type { AddKeyOptions } from './key-changes.js';
+import type { NameIndexData } from './name-index.js';
 
 /** One registered public key, as stored (DESIGN.md, "Key store"). */
 export interface StoredKey {
@@ -31,6 +32,8 @@ export interface KeyNamePage {
   readonly nextToken: string | undefined;
 }
 
+export type RestoreOutcome = 'restored' | 'already_active';
+
 export interface RevokeResult {
   readonly name: string;
   readonly deletionDate: string;
@@ -54,11 +57,17 @@ export interface KeyStore {
   listNames(options: { readonly limit: number; readonly nextToken?: string | undefined }): Promise<KeyNamePage>;
   /** Revokes a name: its keys stop working at once; it can be restored for `recoveryWindowDays`. */
   revoke(name: string, recoveryWindowDays: number): Promise<RevokeResult>;
-  /** Brings a revoked name back within its recovery window. */
-  restore(name: string): Promise<KeyRecord>;
+  /** Brings a revoked name back within its recovery window; an active name is answered as it is (already_active). */
+  restore(name: string): Promise<{ outcome: RestoreOutcome; record: KeyRecord }>;
+  /**
+   * The name index (name-index.ts), kept by the writes above; undefined when there is none yet (a
+   * deployment from before it: the next write builds it). Faults throw KeyStoreUnavailableError, a
+   * value keygate would not have written KeyStoreIntegrityError.
+   */
+  readNameIndex(): Promise<NameIndexData | undefined>;
 }
 
-export type KeyStoreErrorCode = 'unknown_key_name' | 'unknown_kid' | 'last_key' | 'too_many_keys' | 'name_revoked' | 'not_revoked' | 'conflict' | 'invalid_next_token' | 'binding_mismatch';
+export type KeyStoreErrorCode = 'unknown_key_name' | 'unknown_kid' | 'last_key' | 'too_many_keys' | 'name_revoked' | 'conflict' | 'invalid_next_token' | 'binding_mismatch';
 
 /** A refusal the caller can act on (maps to a 4xx). */
 export class KeyStoreError extends Error {

@@ -10,11 +10,15 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { withKeyAdded, withKeyRemoved, type AddKeyOptions } from './key-changes.js';
-import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, type KeyNamePage, type KeyRecord, type KeyStore, type RevokeResult, type StoredKey } from './key-store.js';
+import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
+import { indexOfNames, NameIndexFullError, parseIndex, serializeIndex, withNameChange, type NameIndexData } from './name-index.js';
+import { isValidKeyName } from '../core/limits.js';
 import { parseStoredRecord, serializeRecord } from './stored-record.js';
 import { FAIL_FAST_CLIENT_OPTIONS } from '../shared/aws-client-options.js';
 
 export const KEY_NAME_TAG = 'keygate:key-name';
+/** Inside the key prefix (so the prefix's IAM grants cover it) under a name no key name can have. */
+export const INDEX_SECRET_SUFFIX = '_index';
 const MAX_WRITE_ATTEMPTS = 6;
 const NEXT_TOKEN = /^[A-Za-z0-9+/=_-]{1,4096}$/;
 
@@ -29,6 +33,8 @@ export interface SecretsManagerKeyStoreOptions {
 export function createSecretsManagerClient(): SecretsManagerClient {
   return new SecretsManagerClient(FAIL_FAST_CLIENT_OPTIONS);
 }
+
+type IndexState = { state: 'missing' } | { state: 'broken'; versionId: string } | { state: 'present'; index: NameIndexData; versionId: string };
 
 type SecretState = { state: 'missing' } | { state: 'revoked' } | { state: 'active'; record: KeyRecord; versionId: string };
 
@@ -69,6 +75,143 @@ export class SecretsManagerKeyStore implements KeyStore {
     return `${this.prefix}${name}`;
   }
 
+  private get indexSecretId(): string {
+    return `${this.prefix}${INDEX_SECRET_SUFFIX}`;
+  }
+
+  async readNameIndex(): Promise<NameIndexData | undefined> {
+    const current = await this.readIndex();
+    if (current.state === 'broken') throw new KeyStoreIntegrityError('the name index does not have the keygate shape');
+    return current.state === 'present' ? current.index : undefined;
+  }
+
+  private async readIndex(): Promise<IndexState> {
+    let result;
+    try {
+      result = await this.client.send(new GetSecretValueCommand({ SecretId: this.indexSecretId }));
+    } catch (error) {
+      // Scheduled for deletion (InvalidRequestException) counts as missing too: nothing to trust in it.
+      if (errorName(error) === 'ResourceNotFoundException' || errorName(error) === 'InvalidRequestException') return { state: 'missing' };
+      throw this.unavailable('GetSecretValue (name index)', error);
+    }
+    if (result.VersionId === undefined) throw new KeyStoreIntegrityError('the name index has no version');
+    try {
+      return { state: 'present', index: parseIndex(result.SecretString ?? ''), versionId: result.VersionId };
+    } catch (error) {
+      if (error instanceof KeyStoreIntegrityError) return { state: 'broken', versionId: result.VersionId };
+      throw error;
+    }
+  }
+
+  /** Every name under the prefix, revoked ones included (they can be restored): for a rebuild. */
+  private async allNames(): Promise<string[]> {
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new ListSecretsCommand({
+            Filters: [
+              { Key: 'name', Values: [this.prefix] },
+              { Key: 'tag-key', Values: [KEY_NAME_TAG] },
+            ],
+            IncludePlannedDeletion: true,
+            MaxResults: 100,
+            NextToken: nextToken,
+          }),
+        );
+      } catch (error) {
+        throw this.unavailable('ListSecrets (name index rebuild)', error);
+      }
+      for (const secret of page.SecretList ?? []) {
+        const name = (secret.Name ?? '').slice(this.prefix.length);
+        if (secret.Name?.startsWith(this.prefix) && isValidKeyName(name)) names.push(name);
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return names;
+  }
+
+  /**
+   * Applies one change to the index with the same compare-and-set as the records. A missing or
+   * broken index is rebuilt from ListSecrets first (a deployment from before the index, or damage).
+   */
+  private async changeIndex(name: string, phase: 'begin' | 'end' | 'log'): Promise<void> {
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      const current = await this.readIndex();
+      const base = current.state === 'present' ? current.index : indexOfNames(await this.allNames(), Date.now());
+      let next;
+      try {
+        next = withNameChange(base, name, phase, Math.floor(Date.now() / 1000));
+      } catch (error) {
+        if (error instanceof NameIndexFullError) throw new KeyStoreError('conflict', 'too many key changes are in progress; try again shortly');
+        throw error;
+      }
+      const written = current.state === 'missing' ? await this.createIndex(next) : await this.putIndex(next, current.versionId);
+      if (written) return;
+      await backOff(attempt);
+    }
+    throw new KeyStoreError('conflict', 'the name index is being changed by someone else; try again');
+  }
+
+  private async createIndex(index: NameIndexData): Promise<boolean> {
+    try {
+      await this.client.send(
+        new CreateSecretCommand({ Name: this.indexSecretId, SecretString: serializeIndex(index), ClientRequestToken: randomUUID(), Description: 'keygate name index (written by the registration API only)' }),
+      );
+      return true;
+    } catch (error) {
+      if (errorName(error) === 'ResourceExistsException') return false;
+      throw this.unavailable('CreateSecret (name index)', error);
+    }
+  }
+
+  private async putIndex(index: NameIndexData, readVersionId: string): Promise<boolean> {
+    try {
+      const result = await this.client.send(new PutSecretValueCommand({ SecretId: this.indexSecretId, SecretString: serializeIndex(index), ClientRequestToken: nextVersionToken(readVersionId) }));
+      return isNowCurrent(result.VersionStages);
+    } catch (error) {
+      if (errorName(error) === 'ResourceExistsException') return false;
+      throw this.unavailable('PutSecretValue (name index)', error);
+    }
+  }
+
+  /**
+   * A write that takes something away (a key, the whole name) runs between the index's begin and end
+   * marks. The end mark is best effort: while it is missing the name stays pending and authorizers
+   * keep its keys no longer than the key-cache window, as without an index; an index write after
+   * PENDING_EXPIRY_SECONDS settles it.
+   */
+  private async removing<T>(name: string, write: () => Promise<T>): Promise<T> {
+    await this.changeIndex(name, 'begin');
+    try {
+      return await write();
+    } finally {
+      await this.changeIndex(name, 'end').catch(() => undefined);
+    }
+  }
+
+  /**
+   * A write that only adds (a name, a key, a restore) needs no begin mark: a copy read before it only
+   * lacks something, which fails closed. The end mark makes it visible, so its failure is the
+   * caller's (a repeat of the request settles it).
+   */
+  private async adding<T>(name: string, write: () => Promise<T>): Promise<T> {
+    const result = await write();
+    await this.changeIndex(name, 'log');
+    return result;
+  }
+
+  /**
+   * For an idempotent repeat (say, after a lost reply, or a 503 from a failed index write): logs the
+   * name as changed again, so an addition whose index write was lost reaches every container; builds
+   * a missing index too.
+   */
+  private async settleIndex(name: string): Promise<void> {
+    await this.changeIndex(name, 'log');
+  }
+
   private async read(name: string): Promise<SecretState> {
     try {
       const result = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId(name) }));
@@ -100,26 +243,41 @@ export class SecretsManagerKeyStore implements KeyStore {
   }
 
   async addKey(name: string, key: StoredKey, options: AddKeyOptions = {}): Promise<{ outcome: 'created' | 'added' | 'already_present'; record: KeyRecord }> {
-    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = await this.read(name);
-      if (current.state === 'revoked') throw new KeyStoreError('name_revoked', `"${name}" is revoked; restore it (POST /keys/${name}/restore) before adding keys`);
-      const change = withKeyAdded(current.state === 'active' ? current.record : undefined, name, key, options);
-      if (change.outcome === 'already_present') return change;
-      const written = current.state === 'active' ? await this.put(name, change.record, current.versionId) : await this.create(name, change.record);
-      if (written) return change;
-      await backOff(attempt);
+    const first = await this.read(name);
+    if (first.state === 'revoked') throw new KeyStoreError('name_revoked', `"${name}" is revoked; restore it (POST /keys/${name}/restore) before adding keys`);
+    if (first.state === 'active') {
+      const change = withKeyAdded(first.record, name, key, options);
+      if (change.outcome === 'already_present') {
+        await this.settleIndex(name);
+        return change;
+      }
     }
-    throw new KeyStoreError('conflict', `"${name}" is being changed by someone else; try again`);
+    return this.adding(name, async () => {
+      for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+        const current = attempt === 1 ? first : await this.read(name);
+        if (current.state === 'revoked') throw new KeyStoreError('name_revoked', `"${name}" is revoked; restore it (POST /keys/${name}/restore) before adding keys`);
+        const change = withKeyAdded(current.state === 'active' ? current.record : undefined, name, key, options);
+        if (change.outcome === 'already_present') return change;
+        const written = current.state === 'active' ? await this.put(name, change.record, current.versionId) : await this.create(name, change.record);
+        if (written) return change;
+        await backOff(attempt);
+      }
+      throw new KeyStoreError('conflict', `"${name}" is being changed by someone else; try again`);
+    });
   }
 
   async removeKey(name: string, kid: string): Promise<KeyRecord> {
-    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = await this.read(name);
-      const record = withKeyRemoved(current.state === 'active' ? current.record : undefined, name, kid);
-      if (current.state === 'active' && (await this.put(name, record, current.versionId))) return record;
-      await backOff(attempt);
-    }
-    throw new KeyStoreError('conflict', `"${name}" is being changed by someone else; try again`);
+    const first = await this.read(name);
+    withKeyRemoved(first.state === 'active' ? first.record : undefined, name, kid); // refusals before any index write
+    return this.removing(name, async () => {
+      for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+        const current = attempt === 1 ? first : await this.read(name);
+        const record = withKeyRemoved(current.state === 'active' ? current.record : undefined, name, kid);
+        if (current.state === 'active' && (await this.put(name, record, current.versionId))) return record;
+        await backOff(attempt);
+      }
+      throw new KeyStoreError('conflict', `"${name}" is being changed by someone else; try again`);
+    });
   }
 
   /** Creates the secret; false when another writer created it first (the caller retries as an update). */
@@ -180,34 +338,57 @@ export class SecretsManagerKeyStore implements KeyStore {
     const names = (page.SecretList ?? [])
       .map((secret) => secret.Name ?? '')
       .filter((secretName) => secretName.startsWith(this.prefix))
-      .map((secretName) => secretName.slice(this.prefix.length));
+      .map((secretName) => secretName.slice(this.prefix.length))
+      .filter(isValidKeyName); // never the index, even if someone tagged it
     const items = await Promise.all(names.map(async (name) => ({ name, kids: ((await this.getKeys(name))?.keys ?? []).map((k) => k.kid) })));
     return { items, nextToken: page.NextToken };
   }
 
   async revoke(name: string, recoveryWindowDays: number): Promise<RevokeResult> {
-    try {
-      const result = await this.client.send(new DeleteSecretCommand({ SecretId: this.secretId(name), RecoveryWindowInDays: recoveryWindowDays }));
-      return { name, deletionDate: (result.DeletionDate ?? new Date(Date.now() + recoveryWindowDays * 86_400_000)).toISOString() };
-    } catch (error) {
-      if (errorName(error) === 'ResourceNotFoundException') throw new KeyStoreError('unknown_key_name', `no keys are registered under "${name}"`);
-      if (errorName(error) === 'InvalidRequestException') throw new KeyStoreError('name_revoked', `"${name}" is already revoked`);
-      throw this.unavailable('DeleteSecret', error);
+    const current = await this.read(name);
+    if (current.state === 'missing') throw new KeyStoreError('unknown_key_name', `no keys are registered under "${name}"`);
+    if (current.state === 'revoked') {
+      await this.settleIndex(name);
+      throw new KeyStoreError('name_revoked', `"${name}" is already revoked`);
     }
+    return this.removing(name, async () => {
+      try {
+        const result = await this.client.send(new DeleteSecretCommand({ SecretId: this.secretId(name), RecoveryWindowInDays: recoveryWindowDays }));
+        return { name, deletionDate: (result.DeletionDate ?? new Date(Date.now() + recoveryWindowDays * 86_400_000)).toISOString() };
+      } catch (error) {
+        if (errorName(error) === 'ResourceNotFoundException') throw new KeyStoreError('unknown_key_name', `no keys are registered under "${name}"`);
+        if (errorName(error) === 'InvalidRequestException') throw new KeyStoreError('name_revoked', `"${name}" is already revoked`);
+        throw this.unavailable('DeleteSecret', error);
+      }
+    });
   }
 
-  async restore(name: string): Promise<KeyRecord> {
+  async restore(name: string): Promise<{ outcome: RestoreOutcome; record: KeyRecord }> {
+    let described;
     try {
-      const described = await this.client.send(new DescribeSecretCommand({ SecretId: this.secretId(name) }));
-      if (!described.DeletedDate) throw new KeyStoreError('not_revoked', `"${name}" is not revoked`);
-      await this.client.send(new RestoreSecretCommand({ SecretId: this.secretId(name) }));
+      described = await this.client.send(new DescribeSecretCommand({ SecretId: this.secretId(name) }));
     } catch (error) {
       if (errorName(error) === 'ResourceNotFoundException') throw new KeyStoreError('unknown_key_name', `no revoked name "${name}" can be restored (unknown, or past its recovery window)`);
-      throw this.unavailable('RestoreSecret', error);
+      throw this.unavailable('DescribeSecret', error);
     }
+    if (!described.DeletedDate) {
+      // A repeat (say, after a lost reply): the name is active, which is what the caller asked for.
+      const record = await this.getKeys(name);
+      if (!record) throw new KeyStoreUnavailableError(`"${name}" cannot be read yet; try again`);
+      await this.settleIndex(name);
+      return { outcome: 'already_active', record };
+    }
+    await this.adding(name, async () => {
+      try {
+        await this.client.send(new RestoreSecretCommand({ SecretId: this.secretId(name) }));
+      } catch (error) {
+        if (errorName(error) === 'ResourceNotFoundException') throw new KeyStoreError('unknown_key_name', `no revoked name "${name}" can be restored (unknown, or past its recovery window)`);
+        throw this.unavailable('RestoreSecret', error);
+      }
+    });
     const record = await this.getKeys(name);
     if (!record) throw new KeyStoreUnavailableError(`"${name}" was restored but cannot be read yet; try again`);
-    return record;
+    return { outcome: 'restored', record };
   }
 }
 

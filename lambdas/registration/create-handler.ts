@@ -30,7 +30,14 @@ export type RegistrationHandler = (event: APIGatewayProxyEvent, context: Context
 type Action = 'add_key' | 'remove_key' | 'revoke_name' | 'restore_name' | 'revoke_certificate';
 interface RouteResult {
   readonly response: APIGatewayProxyResult;
-  readonly audit?: { readonly action: Action; readonly keyName?: string; readonly kid?: string; readonly certificate?: { readonly issuer: string; readonly serialNumber: string } };
+  readonly audit?: {
+    readonly action: Action;
+    readonly keyName?: string;
+    readonly kid?: string;
+    readonly certificate?: { readonly issuer: string; readonly serialNumber: string };
+    /** false: an idempotent repeat that changed nothing (logged, not counted as a change). */
+    readonly changed?: boolean;
+  };
 }
 type Route = (event: APIGatewayProxyEvent) => Promise<RouteResult>;
 
@@ -40,7 +47,6 @@ const STORE_ERROR_STATUS: Readonly<Record<KeyStoreError['code'], number>> = {
   last_key: 409,
   too_many_keys: 409,
   name_revoked: 409,
-  not_revoked: 409,
   conflict: 409,
   invalid_next_token: 400,
   binding_mismatch: 409,
@@ -155,8 +161,8 @@ export function createRegistrationHandler(dependencies: RegistrationDependencies
       POST: async (event) => {
         const name = keyNameParameter(event);
         callerArn(event);
-        const record = await keyStore.restore(name);
-        return { response: jsonResponse(200, publicView(record, false)), audit: { action: 'restore_name', keyName: name } };
+        const { outcome, record } = await keyStore.restore(name);
+        return { response: jsonResponse(200, { ...publicView(record, false), outcome }), audit: { action: 'restore_name', keyName: name, changed: outcome === 'restored' } };
       },
     },
   };
@@ -184,10 +190,14 @@ export function createRegistrationHandler(dependencies: RegistrationDependencies
     try {
       const result = await route(event);
       if (result.audit) {
-        const { action, ...details } = result.audit;
-        audit(event, action, 'ok', details);
-        // Published at once: a read-only request has no metric, and an empty flush logs a warning.
-        metrics.singleMetric().addMetric(AUDIT_METRIC[result.audit.action], MetricUnit.Count, 1);
+        const { action, changed = true, ...details } = result.audit;
+        audit(event, action, changed ? 'ok' : 'unchanged', details);
+        if (changed) {
+          // Flushed here, on the handler's one Metrics object (no per-call singleMetric(): it allocates a
+          // Metrics and a Console each time): a read-only request has no metric, and an empty flush warns.
+          metrics.addMetric(AUDIT_METRIC[action], MetricUnit.Count, 1);
+          metrics.publishStoredMetrics();
+        }
       }
       return result.response;
     } catch (error) {

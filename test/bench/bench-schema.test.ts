@@ -32,7 +32,7 @@ describe('npm run bench -- --json', () => {
       }
     }
     const byCase = new Map(results.map((r) => [(r as { case: string }).case, r as { unit: string; peers: Record<string, number> }]));
-    expect([...byCase.keys()]).toEqual(['verify-2048', 'verify-3072', 'verify-4096', 'key-import-4096', 'handler-warm-4096', 'unknown-name-flood', 'cold-load', 'bundle-bytes']);
+    expect([...byCase.keys()]).toEqual(['verify-2048', 'verify-3072', 'verify-4096', 'key-import-4096', 'handler-warm-4096', 'handler-deny-expired', 'unknown-name-flood', 'cold-load', 'bundle-bytes']);
     for (const bits of [2048, 3072, 4096]) {
       expect(byCase.get(`verify-${bits}`)?.unit).toBe('us');
       expect(Object.keys(byCase.get(`verify-${bits}`)?.peers ?? {}).sort()).toEqual(['aws-jwt-verify', 'fast-jwt', 'jose', 'jsonwebtoken']);

@@ -115,10 +115,10 @@ describe('authorizer handler against moto_server', () => {
       expect(lines.filter((line) => line['decision'] === 'deny'), 'one structured deny line with both reasons').toEqual([
         expect.objectContaining({ level: 'INFO', reason: internalReason, publicReason }),
       ]);
-      // EMF: Denied counted with the internal reason as a dimension, and as a total without it.
+      // EMF: one document, Denied counted with the internal reason as a dimension and as a total without it.
       const denied = lines.filter((line) => 'Denied' in line);
-      expect(denied.filter((line) => 'reason' in line)).toEqual([expect.objectContaining({ reason: internalReason, Denied: 1 })]);
-      expect(denied.filter((line) => !('reason' in line))).toEqual([expect.objectContaining({ Denied: 1 })]);
+      expect(denied).toEqual([expect.objectContaining({ reason: internalReason, Denied: 1 })]);
+      expect((denied[0]?.['_aws'] as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]?.Dimensions).toEqual([['service'], ['service', 'reason']]);
       expect(output).not.toContain('No application metrics to publish');
     });
   });

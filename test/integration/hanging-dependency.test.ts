@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthorizerHandler, type AuthorizerHandler } from '../../lambdas/authorizer/create-handler.js';
 import { readConfig } from '../../lambdas/core/config.js';
 import { FileKeyStore } from '../../lambdas/key-store/file-key-store.js';
+import { indexOfNames } from '../../lambdas/key-store/name-index.js';
 import { SecretsManagerKeyStore } from '../../lambdas/key-store/secrets-manager-key-store.js';
 import { DynamoDbReplayGuard } from '../../lambdas/replay/replay-guard.js';
 import { SecretsManagerRevocationStore } from '../../lambdas/revocation/revocation-store.js';
@@ -58,8 +59,16 @@ async function fileKeyStoreWithAcme(file: string): Promise<FileKeyStore> {
 }
 
 describe('a dependency that accepts connections and never answers', () => {
-  it('Secrets Manager: the authorizer fails closed (AUTHORIZER_FAILURE) before the Lambda timeout, counted as KeyStoreFault', async () => {
+  it('Secrets Manager: the authorizer fails closed (AUTHORIZER_FAILURE) before the Lambda timeout, counted as KeyIndexFault (the name index is its first read)', async () => {
     const output = await failsClosedInTime(createAuthorizerHandler({ keyStore: new SecretsManagerKeyStore(), config: readConfig({}) }));
+    expect(output).toContain('KeyIndexFault');
+    expect(output).toContain('TimeoutError');
+  }, 20_000);
+
+  it('Secrets Manager, with the name index readable: the name read fails closed before the Lambda timeout, counted as KeyStoreFault', async () => {
+    const secrets = new SecretsManagerKeyStore();
+    const keyStore = { getKeys: (name: string) => secrets.getKeys(name), readNameIndex: () => Promise.resolve(indexOfNames(['acme'], 1)) };
+    const output = await failsClosedInTime(createAuthorizerHandler({ keyStore, config: readConfig({}) }));
     expect(output).toContain('KeyStoreFault');
     expect(output).toContain('TimeoutError');
   }, 20_000);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyStore } from '../../lambdas/key-store/key-store.js';
+import { changedSince, filterMayContain, hashName, isPending } from '../../lambdas/key-store/name-index.js';
 import { storedKey } from '../helpers/stored-keys.js';
 
 let counter = 0;
@@ -54,9 +55,11 @@ export function describeKeyStoreContract(label: string, makeStore: () => KeyStor
       expect(await store.getKeys(name)).toBeUndefined();
       expect(await errorCode(store.addKey(name, storedKey('b')))).toBe('name_revoked');
       expect(await errorCode(store.revoke(name, 7))).toBe('name_revoked');
-      expect((await store.restore(name)).keys).toEqual([a]);
+      expect(await store.restore(name)).toEqual({ outcome: 'restored', record: { name, keys: [a] } });
       expect(await store.getKeys(name)).toEqual({ name, keys: [a] });
-      expect(await errorCode(store.restore(name))).toBe('not_revoked');
+      // Restore is idempotent: a repeat (say, after a lost reply) answers the active record, changing nothing.
+      expect(await store.restore(name)).toEqual({ outcome: 'already_active', record: { name, keys: [a] } });
+      expect(await store.getKeys(name)).toEqual({ name, keys: [a] });
       expect(await errorCode(store.restore(uniqueName('ghost')))).toBe('unknown_key_name');
       expect(await errorCode(store.revoke(uniqueName('ghost'), 7))).toBe('unknown_key_name');
     });
@@ -95,6 +98,34 @@ export function describeKeyStoreContract(label: string, makeStore: () => KeyStor
         const results = await Promise.all([store.addKey(name, a), makeSecondWriter().addKey(name, b)]);
         expect(results.map((r) => r.outcome).sort()).toEqual(['added', 'created']);
         expect((await store.getKeys(name))?.keys.map((k) => k.kid).sort()).toEqual([a.kid, b.kid].sort());
+      }
+    });
+
+    it('keeps the name index: every registered name is in it, each change is logged, nothing is left pending', async () => {
+      const store = makeStore();
+      const [name, other] = [uniqueName('idx'), uniqueName('idx')];
+      await store.addKey(name, storedKey('a'));
+      const first = await store.readNameIndex();
+      expect(first && filterMayContain(first.filter, hashName(name))).toBe(true);
+      expect(first && filterMayContain(first.filter, hashName(uniqueName('made-up')))).toBe(false);
+      await store.addKey(other, storedKey('a'));
+      await store.addKey(name, storedKey('b'));
+      await store.removeKey(name, storedKey('b').kid);
+      await store.revoke(other, 7);
+      await store.restore(other);
+      const last = await store.readNameIndex();
+      expect(last && first && changedSince(last, first.seq)).toEqual(new Set([hashName(other).id, hashName(name).id]));
+      expect(last && (isPending(last, name) || isPending(last, other))).toBe(false);
+      expect((await store.listNames({ limit: 100 })).items.map((item) => item.name).sort()).toEqual([name, other].sort());
+    });
+
+    it('two writers registering new names at the same time: both names reach the index', async () => {
+      for (let round = 0; round < 3; round++) {
+        const [a, b] = [uniqueName('new'), uniqueName('new')];
+        const store = makeStore();
+        await Promise.all([store.addKey(a, storedKey('a')), makeSecondWriter().addKey(b, storedKey('b'))]);
+        const index = await store.readNameIndex();
+        expect(index && filterMayContain(index.filter, hashName(a)) && filterMayContain(index.filter, hashName(b))).toBe(true);
       }
     });
 

@@ -118,7 +118,9 @@ describe('registration API, route by route (moto_server)', () => {
     expect(await call({ method: 'DELETE', resource: '/keys/{name}', pathParameters: { name: 'acme' } })).toMatchObject({ status: 409, body: { error: 'name_revoked' } });
     const restored = await call({ method: 'POST', resource: '/keys/{name}/restore', pathParameters: { name: 'acme' } });
     expect(restored).toMatchObject({ status: 200, body: { name: 'acme', keys: [{ kid: a.kid }] } });
-    expect(await call({ method: 'POST', resource: '/keys/{name}/restore', pathParameters: { name: 'acme' } })).toMatchObject({ status: 409, body: { error: 'not_revoked' } });
+    expect(restored.body['outcome']).toBe('restored');
+    // Idempotent: a repeat (a retry after a lost reply) is a success that changed nothing.
+    expect(await call({ method: 'POST', resource: '/keys/{name}/restore', pathParameters: { name: 'acme' } })).toMatchObject({ status: 200, body: { name: 'acme', outcome: 'already_active', keys: [{ kid: a.kid }] } });
     expect(await call({ method: 'DELETE', resource: '/keys/{name}', pathParameters: { name: 'ghost' } })).toMatchObject({ status: 404, body: { error: 'unknown_key_name' } });
   });
 
@@ -138,6 +140,7 @@ describe('registration API, route by route (moto_server)', () => {
       await call({ method: 'DELETE', resource: '/keys/{name}/{kid}', pathParameters: { name: 'acme', kid: a.kid } });
       await call({ method: 'DELETE', resource: '/keys/{name}', pathParameters: { name: 'acme' } });
       await call({ method: 'POST', resource: '/keys/{name}/restore', pathParameters: { name: 'acme' } });
+      await call({ method: 'POST', resource: '/keys/{name}/restore', pathParameters: { name: 'acme' } }); // a repeat: nothing changes
       await call({ method: 'GET', resource: '/keys/{name}', pathParameters: { name: 'acme' } });
     });
     expect(auditLines(output)).toEqual([
@@ -146,6 +149,7 @@ describe('registration API, route by route (moto_server)', () => {
       expect.objectContaining({ action: 'remove_key', outcome: 'ok', caller: SUPPORT_ARN, keyName: 'acme', kid: a.kid }),
       expect.objectContaining({ action: 'revoke_name', outcome: 'ok', caller: SUPPORT_ARN, keyName: 'acme' }),
       expect.objectContaining({ action: 'restore_name', outcome: 'ok', caller: SUPPORT_ARN, keyName: 'acme' }),
+      expect.objectContaining({ action: 'restore_name', outcome: 'unchanged', caller: SUPPORT_ARN, keyName: 'acme' }),
     ]);
     expectNoFragments('the audit lines', output, secretFragments(a.publicKeyPem, b.publicKeyPem, a.jwk.n, b.jwk.n));
     const counted = jsonLines(output).filter((line) => '_aws' in line).map((line) => Object.keys(line).find((key) => /^[A-Z]/.test(key)));
