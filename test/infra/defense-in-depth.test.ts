@@ -125,7 +125,7 @@ describe('client-certificate revocation', () => {
     ]);
     // The key-secret statement is unchanged: the revocation secret is not under keygate/keys/.
     expect(statements).toContainEqual({
-      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
       Effect: 'Allow',
       Resource: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keygate/keys/*',
     });
@@ -135,7 +135,8 @@ describe('client-certificate revocation', () => {
     const statements = statementsOf(service, '^keygate: registration API');
     expect(statements.filter((s) => JSON.stringify(s['Resource']).includes('revoked-certificates'))).toEqual([
       {
-        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue'],
+        // Sorted: the recommended flag @aws-cdk/aws-iam:minimizePolicies orders actions.
+        Action: ['secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
         Effect: 'Allow',
         Resource: REVOCATION_SECRET_ARN,
       },

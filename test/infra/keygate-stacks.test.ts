@@ -199,8 +199,7 @@ describe('registration routes and the support role', () => {
       MaxSessionDuration: 3600,
       AssumeRolePolicyDocument: {
         Statement: [
-          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:role/SupportStaff' } },
-          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:user/alice' } },
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: ['arn:aws:iam::111122223333:role/SupportStaff', 'arn:aws:iam::444455556666:user/alice'] } },
         ],
       },
     });
@@ -227,7 +226,7 @@ describe('function permissions', () => {
     const statements = policyOf('REQUEST authorizer');
     expect(statements).toEqual([
       { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^KeygateAuthorizerLogGroup/), 'Arn'] } },
-      { Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow', Resource: secrets },
+      { Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Effect: 'Allow', Resource: secrets },
     ]);
   });
 
@@ -235,14 +234,15 @@ describe('function permissions', () => {
     const statements = policyOf('^keygate: registration API');
     expect(statements.slice(1)).toEqual([
       {
+        // Sorted: the recommended flag @aws-cdk/aws-iam:minimizePolicies orders actions.
         Action: [
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:DescribeSecret',
           'secretsmanager:CreateSecret',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:TagResource',
           'secretsmanager:DeleteSecret',
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
           'secretsmanager:RestoreSecret',
+          'secretsmanager:TagResource',
         ],
         Effect: 'Allow',
         Resource: secrets,
