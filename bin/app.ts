@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BINDING_POLICIES, isBindingPolicy, type BindingPolicy } from '../lambdas/core/certificate-binding.js';
-import { KeygateApiError } from '../lib/keygate-api.js';
+import { DNS_NAME, isBackendUrl, KeygateApiError, MAX_AUTHORIZER_CACHE_SECONDS, SUPPORT_PRINCIPAL_ARN } from '../lib/keygate-props.js';
 import { KeygateStack } from '../lib/keygate-stack.js';
 import { KeygateStatefulStack } from '../lib/keygate-stateful-stack.js';
 import { TruststoreError } from '../lib/truststore/check-truststore.js';
@@ -23,6 +23,10 @@ export interface KeygateContext {
   readonly hostedZoneName: string | undefined;
   readonly backendUrl: string | undefined;
   readonly supportPrincipalArns: readonly string[];
+  /** The support role trusts the whole account (instead of `supportPrincipalArns`). */
+  readonly trustAccountForSupport: boolean;
+  /** Subscribed to the alarm topic. */
+  readonly alarmEmail: string | undefined;
   readonly authorizerCacheSeconds: number;
   readonly createCloudWatchRole: boolean;
   /** Each token's `jti` accepted once (a DynamoDB table in the stateful stack). */
@@ -37,13 +41,11 @@ export interface KeygateContext {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const DNS_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
 const CERTIFICATE_ARN = /^arn:aws(?:-cn|-us-gov)?:acm:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):certificate\/[0-9a-f-]{36}$/;
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,32}$/;
-const PRINCIPAL_ARN = /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:(?:root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/;
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
-const MAX_AUTHORIZER_CACHE_SECONDS = 300;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function fail(key: string, problem: string, fix: string): never {
   throw new ContextError(`context "${key}" ${problem}: ${fix}`);
@@ -84,11 +86,8 @@ export function readKeygateContext(app: App, env: Env = process.env): KeygateCon
   }
 
   const backendUrl = text('backendUrl');
-  if (backendUrl !== undefined) {
-    const url = URL.canParse(backendUrl) ? new URL(backendUrl) : undefined;
-    if (url?.protocol !== 'https:' || url.search !== '' || url.hash !== '' || url.username !== '') {
-      fail('backendUrl', `is ${JSON.stringify(backendUrl)}`, 'pass an https:// URL without credentials, query or fragment, or leave it out to get the GET /whoami echo backend');
-    }
+  if (backendUrl !== undefined && !isBackendUrl(backendUrl)) {
+    fail('backendUrl', `is ${JSON.stringify(backendUrl)}`, 'pass an https:// URL without credentials, query or fragment, or leave it out to get the GET /whoami echo backend');
   }
 
   const principals: unknown = app.node.tryGetContext('supportPrincipalArns');
@@ -96,7 +95,7 @@ export function readKeygateContext(app: App, env: Env = process.env): KeygateCon
     .map((arn) => arn.trim())
     .filter((arn) => arn !== '');
   for (const arn of supportPrincipalArns) {
-    if (!PRINCIPAL_ARN.test(arn)) fail('supportPrincipalArns', `contains ${JSON.stringify(arn)}`, 'pass comma-separated IAM ARNs: arn:aws:iam::<account>:role/<name>, …:user/<name> or …:root');
+    if (!SUPPORT_PRINCIPAL_ARN.test(arn)) fail('supportPrincipalArns', `contains ${JSON.stringify(arn)}`, 'pass comma-separated IAM ARNs: arn:aws:iam::<account>:role/<name>, …:user/<name> or …:root');
   }
 
   const cacheText = text('authorizerCacheSeconds') ?? '0';
@@ -110,6 +109,15 @@ export function readKeygateContext(app: App, env: Env = process.env): KeygateCon
     if (value !== 'true' && value !== 'false') fail(key, `is ${JSON.stringify(value)}`, 'pass true or false');
     return value === 'true';
   };
+  const trustAccountForSupport = flag('trustAccountForSupport', false);
+  if (supportPrincipalArns.length === 0 && !trustAccountForSupport) {
+    fail('supportPrincipalArns', 'is missing', 'pass -c supportPrincipalArns=arn:aws:iam::<account>:role/<name>[,…] (who may manage keys), or -c trustAccountForSupport=true to trust the whole account');
+  }
+  if (supportPrincipalArns.length > 0 && trustAccountForSupport) {
+    fail('trustAccountForSupport', 'is true but supportPrincipalArns is set', 'pass one of them');
+  }
+  const alarmEmail = text('alarmEmail');
+  if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) fail('alarmEmail', `is ${JSON.stringify(alarmEmail)}`, 'pass an e-mail address to subscribe to the alarm topic, or leave it out');
   const createCloudWatchRole = flag('createCloudWatchRole', true);
   const replayProtection = flag('replayProtection', false);
   const certificateRevocation = flag('certificateRevocation', false);
@@ -148,6 +156,8 @@ export function readKeygateContext(app: App, env: Env = process.env): KeygateCon
     hostedZoneName,
     backendUrl,
     supportPrincipalArns,
+    trustAccountForSupport,
+    alarmEmail,
     authorizerCacheSeconds,
     createCloudWatchRole,
     replayProtection,
@@ -183,6 +193,8 @@ export function buildKeygateApp(app: App, env: Env = process.env): KeygateStacks
     hostedZoneName: context.hostedZoneName,
     backendUrl: context.backendUrl,
     supportPrincipalArns: context.supportPrincipalArns,
+    trustAccountForSupport: context.trustAccountForSupport,
+    alarmEmail: context.alarmEmail,
     authorizerCacheTtl: Duration.seconds(context.authorizerCacheSeconds),
     createCloudWatchRole: context.createCloudWatchRole,
     replayTable: stateful.replayTable,

@@ -22,6 +22,8 @@ export const ACCESS_LOG_FIELDS = {
   authorizerLatency: '$context.authorizer.latency',
   clientCertSerial: '$context.identity.clientCert.serialNumber',
   clientCertSubject: '$context.identity.clientCert.subjectDN',
+  // Revocation is keyed by issuer and serial: the pair names one certificate.
+  clientCertIssuer: '$context.identity.clientCert.issuerDN',
   iamPrincipal: '$context.identity.userArn',
   errorType: '$context.error.responseType',
 } as const;

@@ -26,6 +26,8 @@ export interface KeygateFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default 'INFO' */
   readonly logLevel?: PowertoolsLogLevel;
+  /** CloudWatch namespace of the function's EMF metrics. @default 'keygate' */
+  readonly metricNamespace?: string;
 }
 
 /**
@@ -66,7 +68,7 @@ export class KeygateFunction extends Construct {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'keygate',
-        POWERTOOLS_METRICS_NAMESPACE: 'keygate',
+        POWERTOOLS_METRICS_NAMESPACE: props.metricNamespace ?? 'keygate',
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
         ...props.environment,
       },

@@ -12,7 +12,7 @@ export interface KeygateStackProps extends StackProps, Omit<KeygateApiProps, 'ce
   readonly hostedZoneId?: string;
   /** @default - no DNS record */
   readonly hostedZoneName?: string;
-  /** IAM principal ARNs allowed to assume the support role. @default - the account */
+  /** IAM principal ARNs allowed to assume the support role; required unless `trustAccountForSupport` is set. @default - none */
   readonly supportPrincipalArns?: readonly string[];
 }
 
@@ -42,6 +42,9 @@ export class KeygateStack extends Stack {
     });
     new CfnOutput(this, 'RegionalHostedZoneId', { description: 'Hosted zone ID for an alias record', value: this.keygate.domain.domainNameAliasHostedZoneId });
     new CfnOutput(this, 'SupportRoleArn', { description: 'Role for support staff: assume it to call /keys...', value: this.keygate.supportRole.roleArn });
+    new CfnOutput(this, 'AlarmTopicArn', { description: 'SNS topic every keygate alarm notifies', value: this.keygate.monitoring.alarmTopic.topicArn });
+    new CfnOutput(this, 'DashboardName', { description: 'CloudWatch dashboard of this deployment', value: this.keygate.monitoring.dashboard.dashboardName });
+    new CfnOutput(this, 'MetricNamespace', { description: 'CloudWatch namespace of the functions\' metrics', value: this.keygate.metricNamespace });
     new CfnOutput(this, 'TruststoreKey', { description: 'S3 key of the deployed truststore', value: this.keygate.truststoreKey });
     if (props.replayTable) new CfnOutput(this, 'ReplayTableName', { description: 'DynamoDB table of used token IDs (replay protection)', value: props.replayTable.tableName });
     if (this.keygate.revocationSecretName !== undefined) {

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { apiConnection, shellQuote, withConnectionOptions, type ConnectionFlagValues, type ConnectionSpec } from '../api-connection.js';
@@ -32,6 +34,11 @@ interface RevokeOptions extends ConnectionFlagValues {
 /** `--ca` is the CA directory here, so the TLS files are the `--tls-*` options; without `--endpoint` nothing is sent. */
 const REVOKE_CONNECTION: ConnectionSpec = { endpoint: 'optional', shortTlsFlags: false };
 
+/** Outside any repository, so the CA key is never committed by accident. */
+function defaultCaDirectory(): string {
+  return join(homedir(), '.keygate', 'ca');
+}
+
 function commonName(value: string): string {
   if (value.trim().length === 0 || value.length > 64) throw new InvalidArgumentError('a CA name is 1-64 characters.');
   return value;
@@ -42,7 +49,7 @@ export function registerCa(program: Command): void {
 
   ca.command('init')
     .description('create a CA: ca.pem (the certificate for the truststore), ca.key (mode 0600) and index.json (issued certificates)')
-    .requiredOption('--out <dir>', 'directory for the CA files (created if missing, mode 0700)')
+    .option('--out <dir>', 'directory for the CA files (created if missing, mode 0700); keep it out of any repository', defaultCaDirectory())
     .option('--name <cn>', 'the CA common name', commonName, 'keygate client CA')
     .option('--bits <bits>', 'RSA key size: 2048, 3072 or 4096', rsaBits, 4096)
     .option('--days <days>', 'validity of the CA certificate', integerIn(1, 7300), 1825)

@@ -6,6 +6,7 @@ import type { RegistrationHandler } from '../../lambdas/registration/create-hand
 import { readClientCertificate } from '../../lambdas/core/client-certificate.js';
 import { handler as whoami } from '../../lambdas/whoami/handler.js';
 import { ACCESS_LOG_FIELDS } from '../../lib/access-log-fields.js';
+import { KEYGATE_GATEWAY_RESPONSES, renderGatewayTemplate, type KeygateGatewayResponse } from '../../lib/gateway-responses.js';
 import { authorizerEventFor, clientCertificateOf, headersOf, newRequestId, proxyEventFor, type LocalRequest } from './api-gateway-events.js';
 import openApiDocument from '../../docs/openapi.json' with { type: 'json' };
 
@@ -44,15 +45,27 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   return { status, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
-/** The deployed gateway responses (lib/keygate-api.ts), reproduced, with the response type the access log names. */
+/** A deployed gateway response (lib/gateway-responses.ts) rendered as the stage would, for `status` when the table leaves it to API Gateway. */
+function deployedResponse(id: keyof typeof KEYGATE_GATEWAY_RESPONSES, variables: Record<string, string | undefined>, status?: number): GatewayReply {
+  const response: KeygateGatewayResponse = KEYGATE_GATEWAY_RESPONSES[id];
+  const headers = Object.fromEntries(Object.entries(response.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+  const body = renderGatewayTemplate(response.template, variables);
+  return gatewayResponse(variables['context.error.responseType'] ?? response.type, { status: response.statusCode ?? status ?? 500, headers: { ...JSON_HEADERS, ...headers }, body });
+}
+
+/** A context value as the stage substitutes it: a value the authorizer did not set is ''. */
+function textOf(value: unknown): string | undefined {
+  return value === undefined ? undefined : String(value);
+}
+
 const GATEWAY_RESPONSES = {
-  // As deployed: a context value the authorizer did not set is substituted as ''.
   accessDenied: (context: APIGatewayAuthorizerResult['context']) =>
-    gatewayResponse('ACCESS_DENIED', json(401, { error: 'invalid_token', reason: String(context?.['reason'] ?? ''), detail: String(context?.['detail'] ?? '') }, { 'www-authenticate': 'Bearer error="invalid_token"' })),
-  unauthorized: () => gatewayResponse('UNAUTHORIZED', json(401, { error: 'unauthorized', message: 'Send Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer' })),
-  authorizerFailure: () => gatewayResponse('AUTHORIZER_FAILURE', json(503, { error: 'service_unavailable', message: 'The request could not be authorized right now; retry later' }, { 'retry-after': '1' })),
-  missingAuthenticationToken: () => gatewayResponse('MISSING_AUTHENTICATION_TOKEN', json(403, { error: 'MISSING_AUTHENTICATION_TOKEN', message: 'Missing Authentication Token' })),
-  requestTooLarge: () => gatewayResponse('REQUEST_TOO_LARGE', json(413, { error: 'REQUEST_TOO_LARGE', message: 'Request Too Long' })),
+    deployedResponse('AccessDenied', { 'context.authorizer.reason': textOf(context?.['reason']), 'context.authorizer.detail': textOf(context?.['detail']) }),
+  unauthorized: () => deployedResponse('Unauthorized', {}),
+  authorizerFailure: () => deployedResponse('AuthorizerFailure', {}),
+  missingAuthenticationToken: () =>
+    deployedResponse('Default4xx', { 'context.error.responseType': 'MISSING_AUTHENTICATION_TOKEN', 'context.error.messageString': 'Missing Authentication Token' }, 403),
+  requestTooLarge: () => deployedResponse('Default4xx', { 'context.error.responseType': 'REQUEST_TOO_LARGE', 'context.error.messageString': 'Request Too Long' }, 413),
 };
 
 interface GatewayReply extends Reply {
@@ -196,6 +209,7 @@ export function createLocalGateway(options: LocalGatewayOptions) {
       resourcePath: null,
       clientCertSerial: clientCert?.serialNumber,
       clientCertSubject: clientCert?.subjectDN,
+      clientCertIssuer: clientCert?.issuerDN,
     };
     let reply: Reply;
     try {

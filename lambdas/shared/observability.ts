@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 
 export const SERVICE_NAME = 'keygate';
-export const METRICS_NAMESPACE = 'keygate';
+export const METRICS_NAMESPACE = process.env['POWERTOOLS_METRICS_NAMESPACE'] || 'keygate';
 
 /** Structured JSON logs; POWERTOOLS_* variables still override these defaults. */
 export function createLogger(component: string): Logger {

@@ -1,10 +1,10 @@
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCsr, generateKeys, x509, type HashName, type KeySpec } from '../../cli/pki/x509.js';
-import { buildCli, expectOneLineError, keygate, useTempDirs } from './setup.js';
+import { buildCli, expectOneLineError, keygate, keygateProcess, useTempDirs } from './setup.js';
 
 beforeAll(buildCli);
 const tempDir = useTempDirs();
@@ -38,6 +38,21 @@ async function index(): Promise<{ certificates: { serialNumber: string; subject:
 }
 
 describe('keygate ca init', () => {
+  it('writes to ~/.keygate/ca without --out, outside the working directory (no CA key lands in a repository)', async () => {
+    // Prepare
+    const home = await tempDir();
+    const cwd = await tempDir();
+
+    // Act
+    const result = await keygateProcess(['ca', 'init', '--bits', '2048'], { cwd, env: { HOME: home } }); // a real process: its own working directory and HOME
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect((await stat(join(home, '.keygate', 'ca', 'ca.key'))).mode & 0o777).toBe(0o600);
+    expect(result.stdout).toContain(join(home, '.keygate', 'ca', 'ca.pem'));
+    expect(await readdir(cwd)).toEqual([]);
+  });
+
   it('creates ca.pem, ca.key (mode 0600) and an empty index; the CA issues end-entity certificates only', async () => {
     // Assess (the CA made in beforeAll)
     expect((await stat(join(caDir, 'ca.key'))).mode & 0o777).toBe(0o600);

@@ -217,7 +217,7 @@ describe('keygate serve: access log', () => {
     const line = find();
     expect(line).toBeDefined();
     expect(Object.keys(line ?? {}).sort()).toEqual(Object.keys(ACCESS_LOG_FIELDS).sort());
-    expect(line).toMatchObject({ httpMethod: 'GET', resourcePath: '/whoami', status: 401, reason: 'invalid_signature', errorType: 'ACCESS_DENIED', authorizerLatency: expect.any(Number), clientCertSubject: expect.stringContaining('CN=demo') });
+    expect(line).toMatchObject({ httpMethod: 'GET', resourcePath: '/whoami', status: 401, reason: 'invalid_signature', errorType: 'ACCESS_DENIED', authorizerLatency: expect.any(Number), clientCertSubject: expect.stringContaining('CN=demo'), clientCertIssuer: expect.stringContaining('CN=keygate dev CA') });
   });
 });
 

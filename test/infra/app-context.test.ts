@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +36,7 @@ describe('reading context', () => {
       createCloudWatchRole: 'false',
       certificateRevocation: 'true',
       defaultBinding: 'subject',
+      alarmEmail: 'ops@example.com',
     });
 
     expect(context).toEqual({
@@ -45,6 +47,8 @@ describe('reading context', () => {
       hostedZoneName: 'example.com',
       backendUrl: 'https://backend.example.com',
       supportPrincipalArns: ['arn:aws:iam::111122223333:role/Support', 'arn:aws:iam::111122223333:user/bob'],
+      trustAccountForSupport: false,
+      alarmEmail: 'ops@example.com',
       authorizerCacheSeconds: 0,
       createCloudWatchRole: false,
       replayProtection: false,
@@ -58,11 +62,14 @@ describe('reading context', () => {
   it('applies the defaults and accepts cdk.json types (arrays, numbers, booleans)', () => {
     const defaults = contextOf(baseContext(truststore));
     const typed = contextOf({ ...baseContext(truststore), supportPrincipalArns: ['arn:aws:iam::111122223333:root'], authorizerCacheSeconds: 60, createCloudWatchRole: false });
+    const wholeAccount = contextOf({ ...baseContext(truststore), supportPrincipalArns: undefined, trustAccountForSupport: true });
 
     const features = contextOf({ ...baseContext(truststore), replayProtection: true, certificateRevocation: false, defaultBinding: 'thumbprint' });
 
     expect(defaults).toMatchObject({
-      supportPrincipalArns: [],
+      supportPrincipalArns: ['arn:aws:iam::111122223333:role/SupportStaff'],
+      trustAccountForSupport: false,
+      alarmEmail: undefined,
       authorizerCacheSeconds: 0,
       createCloudWatchRole: true,
       backendUrl: undefined,
@@ -72,6 +79,7 @@ describe('reading context', () => {
       defaultBinding: 'none',
     });
     expect(typed).toMatchObject({ supportPrincipalArns: ['arn:aws:iam::111122223333:root'], authorizerCacheSeconds: 60, createCloudWatchRole: false });
+    expect(wholeAccount).toMatchObject({ supportPrincipalArns: [], trustAccountForSupport: true });
     expect(features).toMatchObject({ replayProtection: true, certificateRevocation: false, defaultBinding: 'thumbprint', authorizerCacheSeconds: 0 });
   });
 
@@ -100,6 +108,15 @@ describe('fails with one line naming the context key and the fix when', () => {
     ['backendUrl has a query', { backendUrl: 'https://backend.example.com/?a=1' }, /^context "backendUrl" is "https:\/\/backend.example.com\/\?a=1"/],
     ['backendUrl is not a URL', { backendUrl: 'backend' }, /^context "backendUrl" is "backend"/],
     ['supportPrincipalArns has a bad entry', { supportPrincipalArns: 'arn:aws:iam::111122223333:role/Ok,alice' }, /^context "supportPrincipalArns" contains "alice": pass comma-separated IAM ARNs/],
+    [
+      'supportPrincipalArns is missing',
+      { supportPrincipalArns: undefined },
+      /^context "supportPrincipalArns" is missing: pass -c supportPrincipalArns=arn:aws:iam::<account>:role\/<name>\[,…\] \(who may manage keys\), or -c trustAccountForSupport=true to trust the whole account$/,
+    ],
+    ['supportPrincipalArns is empty', { supportPrincipalArns: ' , ' }, /^context "supportPrincipalArns" is missing/],
+    ['trustAccountForSupport comes with supportPrincipalArns', { trustAccountForSupport: 'true' }, /^context "trustAccountForSupport" is true but supportPrincipalArns is set: pass one of them$/],
+    ['trustAccountForSupport is not a boolean', { supportPrincipalArns: undefined, trustAccountForSupport: 'yes' }, /^context "trustAccountForSupport" is "yes": pass true or false$/],
+    ['alarmEmail is not an address', { alarmEmail: 'ops' }, /^context "alarmEmail" is "ops": pass an e-mail address/],
     ['authorizerCacheSeconds is above 300', { authorizerCacheSeconds: '301' }, /^context "authorizerCacheSeconds" is "301": pass a whole number of seconds from 0 to 300/],
     ['authorizerCacheSeconds is negative', { authorizerCacheSeconds: '-1' }, /^context "authorizerCacheSeconds" is "-1"/],
     ['authorizerCacheSeconds is not a whole number', { authorizerCacheSeconds: '1.5' }, /^context "authorizerCacheSeconds" is "1.5"/],
@@ -179,6 +196,7 @@ describe('KeygateApi props', () => {
         certificate: acm.Certificate.fromCertificateArn(stack, 'Certificate', CERTIFICATE_ARN),
         truststoreBucket: s3.Bucket.fromBucketName(stack, 'Bucket', 'truststore-bucket'),
         truststorePath: truststore,
+        supportPrincipals: [new iam.ArnPrincipal('arn:aws:iam::111122223333:role/SupportStaff')],
         ...override,
       });
   }
@@ -198,7 +216,14 @@ describe('KeygateApi props', () => {
       { hostedZone: route53.HostedZone.fromHostedZoneAttributes(new Stack(), 'Zone', { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.org.' }) },
       /^KeygateApi: domainName api.example.com is not inside the hosted zone example.org/,
     ],
-    ['the truststore cannot be read', { truststorePath: join(temp.dir, 'missing.pem') }, /^KeygateApi: cannot read the truststore .*missing\.pem/],
+    ['the truststore cannot be read', { truststorePath: join(temp.dir, 'missing.pem') }, /^KeygateMtlsDomain: cannot read the truststore .*missing\.pem/],
+    [
+      'no support principal is named',
+      { supportPrincipals: [] },
+      /^KeygateApi: supportPrincipals is empty: name the principals allowed to manage keys, or set trustAccountForSupport: true to trust every principal of the account$/,
+    ],
+    ['support principals come with trustAccountForSupport', { trustAccountForSupport: true }, /^KeygateApi: supportPrincipals and trustAccountForSupport are both set: keep one$/],
+    ['the metric namespace is reserved', { metricNamespace: 'AWS/Keygate' }, /^KeygateApi: metricNamespace "AWS\/Keygate" is invalid/],
   ])('fails when %s', (_name, override, message) => {
     expect(attempt(override)).toThrow(KeygateApiError);
     expect(attempt(override)).toThrow(message);

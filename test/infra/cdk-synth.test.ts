@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CERTIFICATE_ARN, clientCa, expectCfnLintClean, templatesIn, tempDir, writePem } from './support.js';
+import { CERTIFICATE_ARN, clientCa, expectCfnLintClean, SUPPORT_ROLE_ARN, templatesIn, tempDir, writePem } from './support.js';
 
 // A real `cdk synth` process bundles three functions: tens of seconds on a loaded 2-core machine.
 const SYNTH_TEST_TIMEOUT_MS = 180_000;
@@ -36,7 +36,7 @@ describe('npx cdk synth', () => {
   it('synthesizes offline, bundling the functions with the local esbuild and no Docker', () => {
     const outdir = join(temp.dir, 'cdk.out');
 
-    const result = cdkSynth(outdir, { domainName: 'api.example.com', certificateArn: CERTIFICATE_ARN, truststore });
+    const result = cdkSynth(outdir, { domainName: 'api.example.com', certificateArn: CERTIFICATE_ARN, truststore, supportPrincipalArns: SUPPORT_ROLE_ARN });
 
     expect(result.status, result.stderr).toBe(0);
     const templates = templatesIn(outdir);
@@ -54,8 +54,16 @@ describe('npx cdk synth', () => {
     }
   }, SYNTH_TEST_TIMEOUT_MS);
 
+  it('bootstraps without keygate context when told not to run the app (--app \'\'): it gets as far as asking for credentials', () => {
+    const result = spawnSync('npx', ['cdk', 'bootstrap', '--no-notices', '--app', '', 'aws://111122223333/eu-west-1'], { cwd: projectRoot, env: offlineEnv(), encoding: 'utf8', timeout: SYNTH_TEST_TIMEOUT_MS - 10_000 });
+
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/no credentials have been configured/);
+    expect(result.stderr).not.toMatch(/^keygate: context/m);
+  }, SYNTH_TEST_TIMEOUT_MS);
+
   it('stops with one line on stderr, and no stack trace, when context is missing', () => {
-    const result = cdkSynth(join(temp.dir, 'missing'), { certificateArn: CERTIFICATE_ARN, truststore });
+    const result = cdkSynth(join(temp.dir, 'missing'), { certificateArn: CERTIFICATE_ARN, truststore, supportPrincipalArns: SUPPORT_ROLE_ARN });
 
     expect(result.status).not.toBe(0);
     const ours = result.stderr.split('\n').filter((line) => line.startsWith('keygate: '));

@@ -9,6 +9,8 @@ import { createSelfSignedCa } from '../../cli/pki/x509.js';
 import { deny, publicDetailOf } from '../../lambdas/core/reasons.js';
 import { buildApp, baseContext, CFN_LINT_TEST_TIMEOUT_MS, clientCa, expectCfnLintClean, templatesIn, tempDir, writePem, type BuiltApp } from './support.js';
 
+
+/** cfn-lint takes ~2 s per template alone, several times that on a loaded machine. */
 const temp = tempDir();
 afterAll(() => temp.cleanup());
 
@@ -39,6 +41,9 @@ beforeAll(async () => {
     hostedZoneName: 'example.com',
     authorizerCacheSeconds: '120',
     createCloudWatchRole: 'false',
+    supportPrincipalArns: '',
+    trustAccountForSupport: 'true',
+    alarmEmail: 'ops@example.com',
   });
   variant = Template.fromStack(variantApp.service);
 });
@@ -51,7 +56,7 @@ function logicalId(template: Template, type: string, props: Record<string, unkno
 
 describe('mutual TLS', () => {
   it('serves a regional custom domain with TLS 1.2 and the truststore at its content-addressed key and version', () => {
-    const copy = logicalId(service, 'Custom::AWS');
+    const copy = logicalId(service, 'Custom::KeygateTruststoreCopy');
     service.hasResourceProperties('AWS::ApiGateway::DomainName', {
       DomainName: 'api.example.com',
       EndpointConfiguration: { Types: ['REGIONAL'] },
@@ -64,28 +69,23 @@ describe('mutual TLS', () => {
     });
   });
 
-  it('copies the checked truststore from its asset to that key, with write access to that key only', () => {
-    const copy = service.findResources('Custom::AWS');
-    const create = JSON.stringify(Object.values(copy)[0]?.['Properties']?.['Create']);
-    expect(create).toContain('\\"action\\":\\"CopyObject\\"');
-    expect(create).toContain(`\\"Key\\":\\"truststore/${truststoreSha256}.pem\\"`);
-    expect(create).toContain('\\"outputPaths\\":[\\"VersionId\\"]');
-
-    const role = logicalId(service, 'AWS::IAM::Role', { Description: Match.stringLikeRegexp('copies the truststore') });
-    service.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: role }],
-      PolicyDocument: {
-        Statement: [
-          Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] }),
-          { Action: 's3:GetObject', Effect: 'Allow', Resource: Match.stringLikeRegexp('^arn:aws:s3:::cdk-hnb659fds-assets-111122223333-eu-west-1/[0-9a-f]{64}\\.pem$') },
-          {
-            Action: 's3:PutObject',
-            Effect: 'Allow',
-            Resource: { 'Fn::Join': ['', [{ 'Fn::ImportValue': Match.stringLikeRegexp('TruststoreBucket') }, `/truststore/${truststoreSha256}.pem`]] },
-          },
-        ],
-      },
+  it('copies the checked truststore from its asset to that key with keygate\'s own provider, which may write that key only', () => {
+    const copy = Object.values(service.findResources('Custom::KeygateTruststoreCopy'));
+    expect(copy).toHaveLength(1);
+    const provider = logicalId(service, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('copy of the keygate truststore') });
+    expect(copy[0]?.['Properties']).toEqual({
+      ServiceToken: { 'Fn::GetAtt': [provider, 'Arn'] },
+      SourceBucket: 'cdk-hnb659fds-assets-111122223333-eu-west-1',
+      SourceKey: expect.stringMatching(/^[0-9a-f]{64}\.pem$/),
+      Bucket: { 'Fn::ImportValue': expect.stringMatching(/TruststoreBucket/) },
+      Key: `truststore/${truststoreSha256}.pem`,
     });
+    const role = (Object.values(service.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('copy of the keygate truststore') } }))[0]?.['Properties']['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const rolePolicies = service.findResources('AWS::IAM::Role')[role]?.['Properties']['Policies'] as Array<{ PolicyDocument: { Statement: unknown[] } }>;
+    expect(rolePolicies.flatMap((policy) => policy.PolicyDocument.Statement)).toEqual([
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: expect.stringMatching(/^arn:aws:s3:::cdk-hnb659fds-assets-111122223333-eu-west-1\/[0-9a-f]{64}\.pem$/) },
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::ImportValue': expect.stringMatching(/TruststoreBucket/) }, `/truststore/${truststoreSha256}.pem`]] } },
+    ]);
   });
 
   it('disables the execute-api endpoint, which would bypass mutual TLS', () => {
@@ -207,8 +207,7 @@ describe('registration routes and the support role', () => {
       MaxSessionDuration: 3600,
       AssumeRolePolicyDocument: {
         Statement: [
-          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:role/SupportStaff' } },
-          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:user/alice' } },
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: ['arn:aws:iam::111122223333:role/SupportStaff', 'arn:aws:iam::444455556666:user/alice'] } },
         ],
       },
     });
@@ -235,7 +234,7 @@ describe('function permissions', () => {
     const statements = policyOf('REQUEST authorizer');
     expect(statements).toEqual([
       { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^KeygateAuthorizerLogGroup/), 'Arn'] } },
-      { Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow', Resource: secrets },
+      { Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Effect: 'Allow', Resource: secrets },
     ]);
   });
 
@@ -243,14 +242,15 @@ describe('function permissions', () => {
     const statements = policyOf('^keygate: registration API');
     expect(statements.slice(1)).toEqual([
       {
+        // Sorted: the recommended flag @aws-cdk/aws-iam:minimizePolicies orders actions.
         Action: [
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:DescribeSecret',
           'secretsmanager:CreateSecret',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:TagResource',
           'secretsmanager:DeleteSecret',
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
           'secretsmanager:RestoreSecret',
+          'secretsmanager:TagResource',
         ],
         Effect: 'Allow',
         Resource: secrets,
@@ -275,7 +275,7 @@ describe('functions', () => {
         Variables: {
           NODE_OPTIONS: '--enable-source-maps',
           POWERTOOLS_SERVICE_NAME: 'keygate',
-          POWERTOOLS_METRICS_NAMESPACE: 'keygate',
+          POWERTOOLS_METRICS_NAMESPACE: 'keygate/KeygateService',
           POWERTOOLS_LOG_LEVEL: 'INFO',
           KEYGATE_SECRET_PREFIX: 'keygate/keys/',
           KEYGATE_CLOCK_SKEW_SECONDS: '30',
@@ -294,7 +294,7 @@ describe('functions', () => {
       Environment: { Variables: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'keygate',
-        POWERTOOLS_METRICS_NAMESPACE: 'keygate',
+        POWERTOOLS_METRICS_NAMESPACE: 'keygate/KeygateService',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         KEYGATE_SECRET_PREFIX: 'keygate/keys/',
         KEYGATE_MIN_KEY_BITS: '2048',
@@ -319,7 +319,7 @@ describe('functions', () => {
 });
 
 describe('operations', () => {
-  it('writes JSON access logs with the caller, key, certificate serial, reason, status and latency', () => {
+  it('writes JSON access logs with the caller, key, certificate serial and issuer, reason, status and latency', () => {
     const stage = Object.values(service.findResources('AWS::ApiGateway::Stage'))[0];
     const format = JSON.parse(stage?.['Properties']['AccessLogSetting']['Format'] as string) as Record<string, string>;
     expect(format).toMatchObject({
@@ -327,6 +327,7 @@ describe('operations', () => {
       principalId: '$context.authorizer.principalId',
       keyName: '$context.authorizer.keyName',
       clientCertSerial: '$context.identity.clientCert.serialNumber',
+      clientCertIssuer: '$context.identity.clientCert.issuerDN',
       reason: '$context.authorizer.reason',
       status: '$context.status',
       responseLatency: '$context.responseLatency',
@@ -349,23 +350,45 @@ describe('operations', () => {
     service.resourceCountIs('AWS::ApiGateway::Account', 1);
   });
 
-  it('alarms on authorizer errors and on key-store faults', () => {
+  it('alarms on API 5XX, authorizer errors and throttles, key-store integrity errors and faults, in its own namespace', () => {
     const authorizer = logicalId(service, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('REQUEST authorizer') });
+    const alarms = Object.values(service.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm['Properties'] as Record<string, unknown>);
+    const watched = alarms.map((alarm) => `${alarm['Namespace'] as string} ${alarm['MetricName'] as string}`).sort();
+    expect(watched).toEqual(['AWS/ApiGateway 5XXError', 'AWS/Lambda Errors', 'AWS/Lambda Throttles', 'keygate/KeygateService KeyIndexFault', 'keygate/KeygateService KeyStoreFault', 'keygate/KeygateService KeyStoreIntegrityError']);
+    for (const alarm of alarms) expect(alarm).toMatchObject({ Statistic: 'Sum', Period: 300, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Dimensions: [{ Name: 'FunctionName', Value: { Ref: authorizer } }] });
     service.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Errors',
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: authorizer } }],
-      Statistic: 'Sum',
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      MetricName: '5XXError',
+      Dimensions: Match.arrayWith([{ Name: 'Stage', Value: { Ref: Match.stringLikeRegexp('^KeygateApiDeploymentStagev1') } }]),
     });
-    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'keygate',
-      MetricName: 'KeyStoreFault',
-      Dimensions: [{ Name: 'service', Value: 'keygate' }],
-      Statistic: 'Sum',
-      Threshold: 1,
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'KeyStoreIntegrityError', Dimensions: [{ Name: 'service', Value: 'keygate' }] });
+  });
+
+  it('gives every alarm an action: the alarm topic, SSL-only, which the stack outputs', () => {
+    const topic = logicalId(service, 'AWS::SNS::Topic');
+    const alarms = Object.entries(service.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const [id, alarm] of alarms) expect(alarm['Properties']['AlarmActions'], id).toEqual([{ Ref: topic }]);
+    service.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] },
     });
+    service.resourceCountIs('AWS::SNS::Subscription', 0);
+    service.hasOutput('AlarmTopicArn', { Value: { Ref: topic } });
+  });
+
+  it('subscribes the alarmEmail from context to the alarm topic', () => {
+    variant.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: logicalId(variant, 'AWS::SNS::Topic') } });
+  });
+
+  it('has a dashboard of requests, decisions, denials by reason, latency, faults and Secrets Manager reads', () => {
+    const dashboards = Object.values(service.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    // The body is a join of JSON text and references (function names, the API name): keep the text.
+    const [, parts] = dashboards[0]?.['Properties']['DashboardBody']['Fn::Join'] as [string, unknown[]];
+    const body = parts.filter((part): part is string => typeof part === 'string').join('');
+    for (const title of ['Requests and errors', 'Authorizer decisions', 'Denied by reason', 'Latency (p99)', 'Faults', 'Secrets Manager reads']) expect(body).toContain(`"title":"${title}`);
+    for (const metric of ['Allowed', 'Denied', 'KeyCacheMiss', 'KeyStoreFault', 'KeyStoreIntegrityError', 'KeyIndexFault', 'KeyIndexMissing', 'NameNotRegistered']) expect(body).toContain(`"keygate/KeygateService","${metric}"`);
+    expect(body).toContain(`SEARCH('{keygate/KeygateService,reason,service} MetricName=\\"Denied\\"', 'Sum', 300)`);
   });
 
   it('outputs the API URL, the regional domain name for DNS and the support role ARN', () => {
@@ -415,10 +438,10 @@ describe('with every option changed', () => {
 
   it('leaves out the account logging role when asked', () => {
     variant.resourceCountIs('AWS::ApiGateway::Account', 0);
-    expect(variant.findResources('AWS::IAM::Role', { Properties: { ManagedPolicyArns: Match.anyValue() } })).toEqual({});
+    expect(JSON.stringify(variant.findResources('AWS::IAM::Role'))).not.toContain('AmazonAPIGatewayPushToCloudWatchLogs');
   });
 
-  it('lets the account assume the support role when no principals are configured', () => {
+  it('lets the account assume the support role only when asked to trust the account', () => {
     variant.hasResourceProperties('AWS::IAM::Role', {
       Description: Match.stringLikeRegexp('support staff'),
       AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' } }] },
@@ -426,7 +449,7 @@ describe('with every option changed', () => {
   });
 
   it('warns at synth about a truststore certificate that expires within 30 days', () => {
-    Annotations.fromStack(variantApp.service).hasWarning('/KeygateService/Keygate', Match.stringLikeRegexp('certificate #1 \\(CN=Expiring CA\\) expires in [45] days'));
+    Annotations.fromStack(variantApp.service).hasWarning('/KeygateService/Keygate/Default', Match.stringLikeRegexp('certificate #1 \\(CN=Expiring CA\\) expires in [45] days'));
   });
 });
 
@@ -456,7 +479,7 @@ describe('compliance', () => {
     for (const [id, reason] of acknowledged) expect(reason.trim().length, id).toBeGreaterThan(40);
     // CDK records a bare rule id as `Annotation::<id>`; cdk-nag strips that prefix when it matches.
     const rules = [...new Set([...acknowledged.keys()].map((key) => key.split(' ')[1]?.replace(/\[.*$/, '').replace(/^\w+::/, '')))].sort();
-    expect(rules).toEqual(['AwsSolutions-APIG2', 'AwsSolutions-APIG3', 'AwsSolutions-COG4', 'AwsSolutions-IAM4', 'AwsSolutions-IAM5', 'AwsSolutions-S1']);
+    expect(rules).toEqual(['AwsSolutions-APIG2', 'AwsSolutions-APIG3', 'AwsSolutions-COG4', 'AwsSolutions-IAM4', 'AwsSolutions-IAM5', 'AwsSolutions-S1', 'AwsSolutions-SNS2']);
   });
 
   it('cfn-lint reports no errors on any synthesized template', { timeout: CFN_LINT_TEST_TIMEOUT_MS }, () => {

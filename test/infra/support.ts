@@ -38,10 +38,13 @@ export async function caChain(levels: number): Promise<CertifiedKey[]> {
 }
 
 /** The feature flags in cdk.json, which the CLI passes to the app and `new App()` in a test does not. */
-const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
 
+export const SUPPORT_ROLE_ARN = 'arn:aws:iam::111122223333:role/SupportStaff';
+
+/** The context every deploy needs: domain, certificate, truststore and who may manage keys. */
 export function baseContext(truststore: string): Record<string, unknown> {
-  return { domainName: 'api.example.com', certificateArn: CERTIFICATE_ARN, truststore };
+  return { domainName: 'api.example.com', certificateArn: CERTIFICATE_ARN, truststore, supportPrincipalArns: SUPPORT_ROLE_ARN };
 }
 
 export interface BuiltApp extends KeygateStacks {

@@ -1,0 +1,144 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+export interface KeygateMonitoringProps {
+  /** The keygate REST API (its stage's requests, 5XX and latency). */
+  readonly api: apigw.RestApi;
+  /** The authorizer function (errors, throttles, duration). */
+  readonly authorizerFunction: lambda.IFunction;
+  /** Namespace of the functions' metrics (`POWERTOOLS_METRICS_NAMESPACE`). */
+  readonly metricNamespace: string;
+  /** Alarm on `ReplayTableFault` (replay protection is on). @default false */
+  readonly replayProtection?: boolean;
+  /** Alarm on `RevocationListFault` (the revocation list is on). @default false */
+  readonly certificateRevocation?: boolean;
+  /** Topic every alarm notifies. @default - a topic created here */
+  readonly alarmTopic?: sns.ITopic;
+  /** E-mail address subscribed to the created topic (ignored with `alarmTopic`). @default - no subscription */
+  readonly alarmEmail?: string;
+}
+
+const PERIOD = Duration.minutes(5);
+/** The functions' metrics carry this dimension (POWERTOOLS_SERVICE_NAME). */
+const SERVICE_DIMENSION = { service: 'keygate' };
+
+/**
+ * keygate's alarms and dashboard. Every alarm notifies `alarmTopic`; each one means callers are
+ * turned away (503s, a broken key) rather than a rate to watch, so each fires on one event in 5 minutes.
+ */
+export class KeygateMonitoring extends Construct {
+  readonly alarmTopic: sns.ITopic;
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: readonly cloudwatch.Alarm[];
+  readonly authorizerErrorsAlarm: cloudwatch.Alarm;
+  readonly keyStoreFaultAlarm: cloudwatch.Alarm;
+  /** Undefined without replay protection. */
+  readonly replayTableFaultAlarm: cloudwatch.Alarm | undefined;
+  /** Undefined without a revocation list. */
+  readonly revocationListFaultAlarm: cloudwatch.Alarm | undefined;
+  private readonly namespace: string;
+
+  constructor(scope: Construct, id: string, props: KeygateMonitoringProps) {
+    super(scope, id);
+    this.namespace = props.metricNamespace;
+    this.alarmTopic = props.alarmTopic ?? this.createTopic(props.alarmEmail);
+    const stage = props.api.deploymentStage;
+    const authorizer = props.authorizerFunction;
+
+    const alarm = (alarmId: string, alarmDescription: string, metric: cloudwatch.IMetric) => {
+      const created = new cloudwatch.Alarm(this, alarmId, {
+        alarmDescription,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(new actions.SnsAction(this.alarmTopic));
+      return created;
+    };
+    const sum = { period: PERIOD, statistic: cloudwatch.Stats.SUM };
+
+    const apiServerErrors = alarm('ApiServerErrorsAlarm', 'keygate API 5XX: callers got server errors (authorizer failures answer 503)', stage.metricServerError(sum));
+    this.authorizerErrorsAlarm = alarm('AuthorizerErrorsAlarm', 'keygate authorizer errors: callers get 503 (key store faults or a broken deployment)', authorizer.metricErrors(sum));
+    const throttles = alarm('AuthorizerThrottlesAlarm', 'keygate authorizer throttled by Lambda: callers get 503; raise the concurrency limit', authorizer.metricThrottles(sum));
+    const integrity = alarm(
+      'KeyStoreIntegrityErrorAlarm',
+      'keygate key store integrity error: a stored key failed the key-material checks and is not used; its name is denied until fixed',
+      this.metric('KeyStoreIntegrityError'),
+    );
+    this.keyStoreFaultAlarm = alarm('KeyStoreFaultAlarm', 'keygate key store faults: Secrets Manager throttled or failed after retries', this.metric('KeyStoreFault'));
+    const indexFault = alarm(
+      'KeyIndexFaultAlarm',
+      'keygate name index unreadable: names not cached in a container fail closed (503) until it is read again',
+      this.metric('KeyIndexFault'),
+    );
+    this.replayTableFaultAlarm = props.replayProtection
+      ? alarm('ReplayTableFaultAlarm', 'keygate replay table faults: DynamoDB throttled or failed, so the authorizer failed closed (503)', this.metric('ReplayTableFault'))
+      : undefined;
+    this.revocationListFaultAlarm = props.certificateRevocation
+      ? alarm(
+          'RevocationListFaultAlarm',
+          'keygate revocation list faults: the list could not be read from Secrets Manager past its stale window, so the authorizer failed closed (503)',
+          this.metric('RevocationListFault'),
+        )
+      : undefined;
+    this.alarms = [apiServerErrors, this.authorizerErrorsAlarm, throttles, integrity, this.keyStoreFaultAlarm, indexFault, this.replayTableFaultAlarm, this.revocationListFaultAlarm].filter(
+      (each): each is cloudwatch.Alarm => each !== undefined,
+    );
+
+    const faults = ['KeyStoreFault', 'KeyStoreIntegrityError', 'KeyIndexFault', 'KeyIndexMissing', ...(props.replayProtection ? ['ReplayTableFault'] : []), ...(props.certificateRevocation ? ['RevocationListFault'] : [])];
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
+    const graph = (title: string, left: cloudwatch.IMetric[], width = 12) => new cloudwatch.GraphWidget({ title, left, width, height: 6 });
+    this.dashboard.addWidgets(
+      graph('Requests and errors', [stage.metricCount(sum), stage.metricClientError(sum), stage.metricServerError(sum)]),
+      graph('Authorizer decisions', [this.metric('Allowed'), this.metric('Denied')]),
+    );
+    this.dashboard.addWidgets(
+      graph('Denied by reason', [
+        new cloudwatch.MathExpression({
+          expression: `SEARCH('{${this.namespace},reason,service} MetricName="Denied"', 'Sum', ${PERIOD.toSeconds()})`,
+          label: '',
+          period: PERIOD,
+        }),
+      ]),
+      graph('Latency (p99)', [
+        stage.metricLatency({ period: PERIOD, statistic: cloudwatch.Stats.p(99) }),
+        stage.metricIntegrationLatency({ period: PERIOD, statistic: cloudwatch.Stats.p(99) }),
+        authorizer.metricDuration({ period: PERIOD, statistic: cloudwatch.Stats.p(99) }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph('Faults (the authorizer failed closed)', [...faults.map((name) => this.metric(name)), authorizer.metricErrors(sum), authorizer.metricThrottles(sum)]),
+      // A cache miss is a GetSecretValue call: the Secrets Manager reads that cost money and share the Region's quota.
+      graph('Secrets Manager reads (key cache misses) and names refused without one', [
+        this.metric('KeyCacheMiss'),
+        this.metric('KeyCacheHit'),
+        this.metric('KeyCacheStale'),
+        this.metric('NameNotRegistered'),
+      ]),
+    );
+  }
+
+  /** A per-deployment keygate metric, summed over 5 minutes. */
+  metric(metricName: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: this.namespace, metricName, dimensionsMap: SERVICE_DIMENSION, period: PERIOD, statistic: cloudwatch.Stats.SUM });
+  }
+
+  private createTopic(email: string | undefined): sns.Topic {
+    const topic = new sns.Topic(this, 'AlarmTopic', { displayName: 'keygate alarms', enforceSSL: true });
+    if (email !== undefined) topic.addSubscription(new subscriptions.EmailSubscription(email));
+    Validations.of(topic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'Alarm notifications carry alarm names, states and metric values, no request data or key material; CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key, and a customer managed key would add a key policy to run for no protected content.',
+    });
+    return topic;
+  }
+}
