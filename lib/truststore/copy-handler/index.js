@@ -3,7 +3,7 @@
 // the retained truststore bucket. Runs under CDK's custom resource entrypoint (__entrypoint__.js),
 // which answers CloudFormation; the Lambda runtime provides the AWS SDK v3 S3 client.
 'use strict';
-// CommonJS: CDK's entrypoint require()s this file, and the zip has no package.json to make it ESM.
+// CommonJS (package.json beside it says so, whatever the project's type): CDK's entrypoint require()s it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { S3Client, CopyObjectCommand } = require('@aws-sdk/client-s3');
 
