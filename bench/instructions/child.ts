@@ -14,7 +14,7 @@ import type { Contender } from '../lib/measure.js';
 import { verifyContenders } from '../lib/verify-contenders.js';
 import { warmHandlerContenders } from '../lib/warm-handler.js';
 
-export const FIXED_NOW_SECONDS = 1_790_000_000;
+const FIXED_NOW_SECONDS = 1_790_000_000;
 const FIXED_JTI = '6f1c2a9e-3b7d-4e0f-9a51-2c8d7e4b1f03';
 
 const [caseName = '', contenderName = '', iterationsArg = '', keyFile = ''] = process.argv.slice(2);

@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,16 +61,20 @@ export function requireValgrind(): void {
 function countInstructions(bundle: string, args: readonly string[]): Promise<number> {
   const argv = ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null', process.execPath, ...NODE_FLAGS, bundle, ...args];
   return new Promise((resolve, reject) => {
-    // stdout (Powertools' log and EMF lines in the handler case) is not read: as in Lambda, a write(2) each.
-    const child = execFile('valgrind', argv, { env: { ...LAMBDA_ENV, HOME: process.env['HOME'], NODE_ENV: 'production' }, maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) => {
+    // stdout (Powertools' log and EMF lines in the handler case) goes to /dev/null, as in the timing
+    // bench's handler child: a real write(2) per line, no reader.
+    const child = spawn('valgrind', argv, { env: { ...LAMBDA_ENV, HOME: process.env['HOME'], NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-64 * 1024)));
+    child.on('error', reject);
+    child.on('close', (code) => {
       const match = I_REFS.exec(stderr);
-      if (error || !match?.[1]) {
-        reject(new Error(`valgrind node child ${args.slice(0, 3).join(' ')} failed: ${error?.message ?? 'no I refs line'}\n${stderr.slice(-2000)}`));
+      if (code !== 0 || !match?.[1]) {
+        reject(new Error(`valgrind node child ${args.slice(0, 3).join(' ')} exited with ${code}${match ? '' : ', no I refs line'}\n${stderr.slice(-2000)}`));
         return;
       }
       resolve(Number(match[1].replaceAll(',', '')));
     });
-    child.stdout?.resume();
   });
 }
 
