@@ -1,17 +1,21 @@
 /**
- * `npm run bench [-- --json] [-- --quick]`: keygate against the crypto floor and its peers, in one
- * run. Prints a table; with --json, one JSON document (schema of issue 8) as the last line.
+ * `npm run bench [-- --json] [-- --quick] [-- --instructions]`: keygate against the crypto floor and
+ * its peers, in one run. Prints a table; with --json, one JSON document (schema of issue 8) as the
+ * last line.
  * --quick: few, short rounds (the schema test uses it; its numbers mean nothing).
  * --only=<case>[,<case>…]: run a subset (verify, key-import, handler, cold-load).
  * --only=capacity: the capacity simulation of docs/capacity.md (only when asked for by name).
+ * --instructions: also count instructions per operation under valgrind (verify-2048, verify-4096,
+ *   handler-warm-4096) into each case's `instructions`; exits 2 when valgrind is missing.
  */
 import { capacityCase } from './cases/capacity.js';
 import { buildBundles, bundleBytesCase, coldLoadCase, removeBundles } from './cases/cold-load.js';
 import { keyImportCase } from './cases/key-import.js';
 import { verifyCase } from './cases/verify.js';
 import { runHandlerCases } from './lib/child.js';
+import { INSTRUCTION_CASES, measureInstructions, requireValgrind, ValgrindMissing, type InstructionCase, type InstructionOptions } from './lib/instructions.js';
 import type { MeasureOptions } from './lib/measure.js';
-import { renderTable, type BenchReport, type CaseResult } from './lib/report.js';
+import { renderInstructionTable, renderTable, type BenchReport, type CaseResult } from './lib/report.js';
 
 const args = new Set(process.argv.slice(2));
 const json = args.has('--json');
@@ -19,11 +23,22 @@ const quick = args.has('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : undefined;
 const wanted = (group: string) => !only || only.has(group);
+const instructions = args.has('--instructions');
+
+const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
+if (instructions) {
+  try {
+    requireValgrind();
+  } catch (error) {
+    if (!(error instanceof ValgrindMissing)) throw error;
+    progress(error.message);
+    process.exit(2);
+  }
+}
 
 const measure: MeasureOptions = quick ? { rounds: 2, timeMs: 10 } : { rounds: 61, timeMs: 25 };
 const coldRuns = quick ? 2 : 21;
 
-const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
 const results: CaseResult[] = [];
 
 if (wanted('verify')) {
@@ -55,10 +70,25 @@ if (only?.has('capacity')) {
   results.push(await capacityCase());
 }
 
+if (instructions) {
+  // --quick: one case, three contenders, a few iterations: enough to check the plumbing and the schema.
+  const cases: readonly InstructionCase[] = quick
+    ? [{ case: 'verify-2048', bits: 2048, contenders: ['floor', 'keygate', 'fast-jwt'] }]
+    : INSTRUCTION_CASES.filter((c) => wanted(c.case.startsWith('verify-') ? 'verify' : 'handler'));
+  const counting: InstructionOptions = quick ? { n1: 1, n2: 101, parallel: 2 } : { n1: 1000, n2: 3000, parallel: 2 };
+  progress(`instruction counts under valgrind (${cases.map((c) => c.case).join(', ')}; ${counting.n1} and ${counting.n2} iterations per contender)`);
+  const counts = await measureInstructions(cases, counting, progress);
+  for (const [index, result] of results.entries()) {
+    const measured = counts.get(result.case);
+    if (measured) results[index] = { ...result, instructions: measured };
+  }
+}
+
 const round = (value: number) => (Number.isInteger(value) ? value : Math.round(value * 100) / 100);
 const report: BenchReport = {
   node: process.version,
   results: results.map((r) => ({ ...r, floor: round(r.floor), keygate: round(r.keygate), peers: Object.fromEntries(Object.entries(r.peers).map(([k, v]) => [k, round(v)])) })),
 };
 process.stdout.write(`${renderTable(report)}\n`);
+if (instructions) process.stdout.write(`\n${renderInstructionTable(report)}\n`);
 if (json) process.stdout.write(`${JSON.stringify(report)}\n`);

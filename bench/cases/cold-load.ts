@@ -11,7 +11,7 @@ import { LAMBDA_ENV } from '../lib/lambda-env.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The NodejsFunction bundling options of lib/keygate-function.ts (ESM, minified, tree-shaken, SDK bundled). */
-const LAMBDA_BUILD: BuildOptions = {
+export const LAMBDA_BUILD: BuildOptions = {
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -19,19 +19,25 @@ const keys = new Map<number, BenchKey>();
 export function benchKey(bits: number): BenchKey {
   const cached = keys.get(bits);
   if (cached) return cached;
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 65537 });
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 65537 });
+  const key = benchKeyFrom(privateKey);
+  keys.set(bits, key);
+  return key;
+}
+
+/** The bench key of a given private key (the instruction bench loads one from a file: the same key in every process). */
+export function benchKeyFrom(privateKey: KeyObject): BenchKey {
+  const publicKey = createPublicKey(privateKey);
   const exported = publicKey.export({ format: 'jwk' });
   const jwk = { kty: 'RSA' as const, n: String(exported.n), e: String(exported.e) };
-  const key: BenchKey = {
-    bits,
+  return {
+    bits: privateKey.asymmetricKeyDetails?.modulusLength ?? 0,
     privateKey,
     publicKey: createPublicKey({ key: jwk, format: 'jwk' }),
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     jwk,
     kid: rsaJwkThumbprint(jwk),
   };
-  keys.set(bits, key);
-  return key;
 }
 
 export interface BenchToken {
@@ -43,11 +49,12 @@ export interface BenchToken {
 
 /**
  * A contract-conforming RS512 token, shaped like a real consumer's: kid in the header (aws-jwt-verify
- * needs one), sub/iat/exp/jti and one extra claim. Valid for 15 minutes from `nowSeconds`.
+ * needs one), sub/iat/exp/jti and one extra claim. Valid for 15 minutes from `nowSeconds`. RS512
+ * signatures are deterministic: a fixed key, time and jti give the same token.
  */
-export function mintBenchToken(key: BenchKey, nowSeconds: number, name = KEY_NAME): BenchToken {
+export function mintBenchToken(key: BenchKey, nowSeconds: number, name = KEY_NAME, jti = randomUUID()): BenchToken {
   const header = { alg: 'RS512', typ: 'JWT', kid: key.kid };
-  const payload = { sub: `ces:customer:${name}`, iat: nowSeconds, exp: nowSeconds + 900, jti: randomUUID(), scope: 'orders:read' };
+  const payload = { sub: `ces:customer:${name}`, iat: nowSeconds, exp: nowSeconds + 900, jti, scope: 'orders:read' };
   const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
   const signature = sign('sha512', Buffer.from(input), key.privateKey);
   return { token: `${input}.${signature.toString('base64url')}`, signingInput: Buffer.from(input), signature };

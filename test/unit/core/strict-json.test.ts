@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCanonicalBase64url, decodeStrictBase64 } from '../../../lambdas/core/base64url.js';
-import { parseStrictJsonObject, writtenAsIntegerLiteral } from '../../../lambdas/core/strict-json.js';
+import { parseStrictJsonBytes, parseStrictJsonObject, writtenAsIntegerLiteral } from '../../../lambdas/core/strict-json.js';
 
 describe('parseStrictJsonObject', () => {
   it('parses what JSON.parse parses for objects', () => {
@@ -36,6 +36,29 @@ describe('parseStrictJsonObject', () => {
     const parsed = parseStrictJsonObject('{"__proto__":{"polluted":true}}');
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(Object.keys(parsed)).toEqual(['__proto__']);
+  });
+});
+
+describe('parseStrictJsonBytes', () => {
+  it('reads numbers as Number() does, integers by hand included', () => {
+    const text = '{"a":0,"b":-0,"c":1790000000,"d":999999999999999,"e":9007199254740993,"f":-12,"g":1.5,"h":-2e2}';
+    const parsed = parseStrictJsonBytes(Buffer.from(text));
+    expect(parsed).toEqual(JSON.parse(text));
+    expect(Object.is(parsed['b'], -0)).toBe(true);
+    expect(parsed['e']).toBe(Number('9007199254740993'));
+  });
+
+  it('decodes non-ASCII strings as UTF-8, not latin1', () => {
+    expect(parseStrictJsonBytes(Buffer.from('{"sub":"ces:customer:é✓😀"}', 'utf8'))).toEqual({ sub: 'ces:customer:é✓😀' });
+  });
+
+  it.each([
+    ['invalid UTF-8 in a string', Buffer.from([...Buffer.from('{"a":"'), 0xc3, 0x28, ...Buffer.from('"}')]), 'not valid UTF-8'],
+    ['a lone continuation byte outside a string', Buffer.from([...Buffer.from('{"a":1'), 0x80, ...Buffer.from('}')]), 'not valid UTF-8'],
+    ['a byte order mark', Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from('{"a":1}')]), 'byte order mark'],
+    ['non-ASCII outside a string', Buffer.from('{"a":1é}', 'utf8'), 'expected , or } in object'],
+  ])('refuses %s with the strict UTF-8 message', (_label, bytes, message) => {
+    expect(() => parseStrictJsonBytes(bytes)).toThrow(message);
   });
 });
 
