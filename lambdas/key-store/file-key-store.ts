@@ -32,8 +32,16 @@ class FileEntries extends Map<string, FileEntry> {
   /** The stored name index, parsed only when asked for: most operations never need it. */
   indexText: string | undefined;
 
+  /** A damaged index is rebuilt from the names, as the Secrets Manager store does: it never blocks writes. */
   index(): NameIndexData {
-    return this.indexText === undefined ? indexOfNames(this.keys()) : parseIndex(this.indexText);
+    if (this.indexText !== undefined) {
+      try {
+        return parseIndex(this.indexText);
+      } catch (error) {
+        if (!(error instanceof KeyStoreIntegrityError)) throw error;
+      }
+    }
+    return indexOfNames(this.keys());
   }
 }
 

@@ -4,6 +4,14 @@ import type { VerificationKey } from '../core/verify-token.js';
 import { KeyStoreIntegrityError, KeyStoreUnavailableError, type KeyStore } from './key-store.js';
 import { changedSince, filterMayContain, hashName, type NameIndexData } from './name-index.js';
 
+/**
+ * The longest a name's keys are kept on the index's word alone. Changes made through the registration
+ * API reach warm containers within the key-cache window (the index logs them); this bounds what the
+ * index cannot see: a secret changed outside keygate (console, CLI) or a record read that was behind.
+ * At one read per name in use per container per 6 hours it costs little (docs/capacity.md).
+ */
+export const VOUCHED_MAX_MS = 6 * 3600 * 1000;
+
 /** After a failed read of the name index, the next attempt waits this long (not one read per request). */
 export const INDEX_RETRY_MS = 1_000;
 
@@ -65,7 +73,8 @@ interface CacheEntry {
   readonly binding: BindingPolicy | undefined;
   /** The name's id in the index's change log. */
   readonly id: number;
-  /** Infinity while the name index vouches for the entry (it is dropped when the index logs a change). */
+  /** Kept on the index's word (until it logs a change, at most VOUCHED_MAX_MS), not for the key-cache window. */
+  vouched: boolean;
   expiresAt: number;
   staleUntil: number;
 }
@@ -233,7 +242,8 @@ export class CachingKeyResolver {
   /** The index can no longer vouch for cached keys: each is re-read on its next use (stale-if-error applies). */
   private distrustAll(now: number): void {
     for (const entry of this.known.values()) {
-      if (entry.expiresAt === Number.POSITIVE_INFINITY) {
+      if (entry.vouched) {
+        entry.vouched = false;
         entry.expiresAt = now;
         entry.staleUntil = now + this.options.staleIfErrorSeconds * 1000;
       }
@@ -272,9 +282,9 @@ export class CachingKeyResolver {
       // in between may have come after the read) and no write of the name is in progress.
       const current = this.view;
       const vouched = basis.mode === 'ok' && current.mode === 'ok' && current.index.seq === basis.index.seq && !current.index.pending.has(id);
-      const expiresAt = vouched ? Number.POSITIVE_INFINITY : now + this.cacheMs;
+      const expiresAt = now + (vouched ? VOUCHED_MAX_MS : this.cacheMs);
       this.unknown.delete(name);
-      this.known.set(name, { keys, binding, id, expiresAt, staleUntil: expiresAt + this.options.staleIfErrorSeconds * 1000 });
+      this.known.set(name, { keys, binding, id, vouched, expiresAt, staleUntil: expiresAt + this.options.staleIfErrorSeconds * 1000 });
     } else {
       this.known.delete(name);
       this.unknown.set(name, { id, until: now + this.options.unknownKeyCacheSeconds * 1000 });

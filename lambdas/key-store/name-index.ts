@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { KeyStoreIntegrityError } from './key-store.js';
 
 /**
@@ -138,7 +138,11 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 export function serializeIndex(index: NameIndexData): string {
   const log = Buffer.alloc(index.log.length * 4);
   index.log.forEach((id, i) => log.writeUInt32BE(id, i * 4));
-  return JSON.stringify({ v: 1, seq: index.seq, filter: Buffer.from(index.filter).toString('base64'), log: log.toString('base64'), pending: [...index.pending].map(([id, mark]) => [id, mark.since, mark.count]) });
+  // `writer` makes every write unique: two writers that computed the same change from one version
+  // (two removals of one name in the same second) would otherwise send byte-identical values with
+  // the same ClientRequestToken, and the second put would pass as an idempotent repeat of the first,
+  // losing its pending mark. With it, the second put is refused and retried from the new version.
+  return JSON.stringify({ v: 1, writer: randomBytes(8).toString('hex'), seq: index.seq, filter: Buffer.from(index.filter).toString('base64'), log: log.toString('base64'), pending: [...index.pending].map(([id, mark]) => [id, mark.since, mark.count]) });
 }
 
 /** Parses a stored index; anything keygate would not have written is an integrity error. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileKeyStore } from '../../lambdas/key-store/file-key-store.js';
+import { filterMayContain, hashName, parseIndex } from '../../lambdas/key-store/name-index.js';
 import { storedKey } from '../helpers/stored-keys.js';
 import { describeKeyStoreContract } from './key-store-contract.js';
 
@@ -38,6 +39,19 @@ describe('FileKeyStore specifics', () => {
     now = new Date(now.getTime() + 8 * 86_400_000);
     await expect(store.restore('acme')).rejects.toMatchObject({ code: 'unknown_key_name' });
     expect((await store.addKey('acme', storedKey('b'))).outcome).toBe('created');
+  });
+
+  it('a damaged name index never blocks writes or reads: it is rebuilt from the names', async () => {
+    const path = join(dir, 'damaged-index.json');
+    const store = new FileKeyStore(path);
+    await store.addKey('acme', storedKey('a'));
+    const text = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    writeFileSync(path, JSON.stringify({ ...text, index: 'not an index' }));
+
+    expect((await store.addKey('beta', storedKey('b'))).outcome).toBe('created');
+    const index = await store.readNameIndex();
+    expect(filterMayContain(index.filter, hashName('acme')) && filterMayContain(index.filter, hashName('beta'))).toBe(true);
+    expect(() => parseIndex(String((JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>)['index']))).not.toThrow();
   });
 
   it('refuses a file that is not a keygate key store with an integrity error instead of using it', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CachingKeyResolver, INDEX_RETRY_MS } from '../../../lambdas/key-store/key-cache.js';
+import { CachingKeyResolver, INDEX_RETRY_MS, VOUCHED_MAX_MS } from '../../../lambdas/key-store/key-cache.js';
 import { KeyStoreUnavailableError, type KeyRecord } from '../../../lambdas/key-store/key-store.js';
 import { indexOfNames, LOG_SIZE, withNameChange, type NameIndexData } from '../../../lambdas/key-store/name-index.js';
 import { storedKey } from '../../helpers/stored-keys.js';
@@ -74,6 +74,19 @@ describe('key cache with the name index', () => {
     expect(reads('acme')).toBe(1);
     expect(reads('(index)')).toBe(10);
     expect(reads('made-up-0')).toBe(0);
+  });
+
+  it('a key removed outside the registration API (the index never hears of it) stops working within VOUCHED_MAX_MS', async () => {
+    const { clock, register, records, allowed, reads } = setup();
+    register('acme');
+    expect(await allowed('acme')).toBe(true);
+    records.delete('acme'); // e.g. the secret deleted in the console: no index change
+
+    clock.now = T0 + VOUCHED_MAX_MS - 60_000;
+    expect(await allowed('acme'), 'kept on the index word before the ceiling').toBe(true);
+    clock.now = T0 + VOUCHED_MAX_MS;
+    expect(await allowed('acme'), 're-read at the ceiling').toBe(false);
+    expect(reads('acme')).toBe(2);
   });
 
   it('a revoked name is refused at the first index read after the change; the other names are not re-read', async () => {

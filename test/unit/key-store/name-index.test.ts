@@ -73,6 +73,15 @@ describe('name index', () => {
     expect(isPending(index, 'a')).toBe(false);
   });
 
+  it('two writers of the same change never send the same value (so the second put cannot pass as an idempotent repeat)', () => {
+    const next = withNameChange(indexOfNames(['a'], 3), 'a', 'begin', 0);
+
+    const [first, second] = [serializeIndex(next), serializeIndex(next)];
+
+    expect(first).not.toBe(second);
+    expect(isPending(parseIndex(first), 'a') && isPending(parseIndex(second), 'a')).toBe(true);
+  });
+
   it('refuses a stored value keygate would not have written', () => {
     const good = JSON.parse(serializeIndex(indexOfNames(['a'], 3))) as Record<string, unknown>;
     for (const bad of ['not json', '[]', JSON.stringify({ ...good, v: 2 }), JSON.stringify({ ...good, seq: -1 }), JSON.stringify({ ...good, filter: 'AAAA' }), JSON.stringify({ ...good, pending: [[1]] })]) {
