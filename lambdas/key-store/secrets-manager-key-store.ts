@@ -34,7 +34,7 @@ export function createSecretsManagerClient(): SecretsManagerClient {
   return new SecretsManagerClient(FAIL_FAST_CLIENT_OPTIONS);
 }
 
-type IndexState = { state: 'missing' } | { state: 'broken'; versionId: string } | { state: 'present'; index: NameIndexData; versionId: string };
+type IndexState = { state: 'missing' } | { state: 'scheduled-for-deletion' } | { state: 'broken'; versionId: string } | { state: 'present'; index: NameIndexData; versionId: string };
 
 type SecretState = { state: 'missing' } | { state: 'revoked' } | { state: 'active'; record: KeyRecord; versionId: string };
 
@@ -90,8 +90,10 @@ export class SecretsManagerKeyStore implements KeyStore {
     try {
       result = await this.client.send(new GetSecretValueCommand({ SecretId: this.indexSecretId }));
     } catch (error) {
-      // Scheduled for deletion (InvalidRequestException) counts as missing too: nothing to trust in it.
-      if (errorName(error) === 'ResourceNotFoundException' || errorName(error) === 'InvalidRequestException') return { state: 'missing' };
+      if (errorName(error) === 'ResourceNotFoundException') return { state: 'missing' };
+      // Deleted from outside keygate: nothing to trust in it (the authorizer reads it as missing), and
+      // a new one cannot be created under its name until it is restored (changeIndex does that).
+      if (errorName(error) === 'InvalidRequestException') return { state: 'scheduled-for-deletion' };
       throw this.unavailable('GetSecretValue (name index)', error);
     }
     if (result.VersionId === undefined) throw new KeyStoreIntegrityError('the name index has no version');
@@ -138,9 +140,17 @@ export class SecretsManagerKeyStore implements KeyStore {
    * broken index is rebuilt from ListSecrets first (a deployment from before the index, or damage).
    */
   private async changeIndex(name: string, phase: 'begin' | 'end' | 'log'): Promise<void> {
+    let rebuild = false;
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
       const current = await this.readIndex();
-      const base = current.state === 'present' ? current.index : indexOfNames(await this.allNames(), Date.now());
+      if (current.state === 'scheduled-for-deletion') {
+        // Restored, then rebuilt from the names (its old value may predate changes): without this
+        // every registration write, revocations included, would fail until the deletion date.
+        await this.restoreIndex();
+        rebuild = true;
+        continue;
+      }
+      const base = current.state === 'present' && !rebuild ? current.index : indexOfNames(await this.allNames(), Date.now());
       let next;
       try {
         next = withNameChange(base, name, phase, Math.floor(Date.now() / 1000));
@@ -153,6 +163,14 @@ export class SecretsManagerKeyStore implements KeyStore {
       await backOff(attempt);
     }
     throw new KeyStoreError('conflict', 'the name index is being changed by someone else; try again');
+  }
+
+  private async restoreIndex(): Promise<void> {
+    try {
+      await this.client.send(new RestoreSecretCommand({ SecretId: this.indexSecretId }));
+    } catch (error) {
+      throw this.unavailable('RestoreSecret (name index)', error);
+    }
   }
 
   private async createIndex(index: NameIndexData): Promise<boolean> {

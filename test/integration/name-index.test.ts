@@ -228,6 +228,27 @@ describe('index consistency (moto_server)', () => {
     expect(await verdict(await token('acme'))).toBe('allow');
   });
 
+  it('an index deleted from outside keygate (scheduled for deletion) does not block registration: a revocation restores and rebuilds it', async () => {
+    const keygate = deployment();
+    await captureOutput(async () => {
+      await keygate.register('stays');
+      await keygate.register('leaves');
+    });
+    const raw = new SecretsManagerClient({});
+    await raw.send(new DeleteSecretCommand({ SecretId: `${keygate.prefix}_index`, RecoveryWindowInDays: 7 }));
+
+    const revoked = await captureOutput(() => keygate.call('DELETE', '/keys/{name}', { name: 'leaves' }));
+
+    expect(revoked.result?.status).toBe(200);
+    const after = keygate.container();
+    const verdicts = await captureOutput(async () => [await after.verdict(await after.token('stays')), await after.verdict(await after.token('leaves'))]);
+    expect(verdicts.result).toEqual(['allow', 'invalid_signature']);
+    expect(verdicts.output).not.toContain('KeyIndexMissing');
+    after.reset();
+    expect(await after.verdict(madeUp(2, Math.floor(after.clock.now / 1000)))).toBe('invalid_signature');
+    expect(after.calls('GetSecretValue'), 'the rebuilt index refuses made-up names without a read').toBe(0);
+  });
+
   it('a deployment from before the index: names are served as before (budgeted), and the first registration write builds the index from ListSecrets', async () => {
     const keygate = deployment();
     const raw = new SecretsManagerClient({});
