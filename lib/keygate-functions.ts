@@ -88,6 +88,9 @@ export class KeygateAuthorizerFunction extends KeygateFunction {
    * Caching stays off unless asked: a cached Allow outlives `exp` and skips replay, binding and revocation checks.
    */
   requestAuthorizer(scope: Construct, id: string, resultsCacheTtl: Duration = DEFAULT_AUTHORIZER_CACHE_TTL): apigw.RequestAuthorizer {
+    // The function must know: a cached decision is reused with any client certificate, so it refuses
+    // names with a certificate binding rather than let the cache skip the check.
+    if (resultsCacheTtl.toSeconds() > 0) this.function.addEnvironment('KEYGATE_AUTHORIZER_CACHE_SECONDS', String(resultsCacheTtl.toSeconds()));
     return new apigw.RequestAuthorizer(scope, id, { handler: this.function, identitySources: [apigw.IdentitySource.header('Authorization')], resultsCacheTtl });
   }
 }

@@ -147,7 +147,13 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     const verified = checkSignature(token, lookup.keys);
     if (!verified.ok) return refuse(event, verified, token.keyName);
 
-    const mismatch = checkCertificateBinding(lookup.binding ?? config.defaultBinding, verified.keyName, verified.payload, certificate);
+    const binding = lookup.binding ?? config.defaultBinding;
+    // API Gateway's result cache is keyed by the token alone: a cached Allow would be reused with any
+    // client certificate, so a bound name fails closed instead of being checked once.
+    if (binding !== 'none' && config.authorizerCacheSeconds > 0) {
+      return refuse(event, deny('client_certificate_mismatch', `the name's ${binding} binding cannot be enforced with the authorizer result cache on (KEYGATE_AUTHORIZER_CACHE_SECONDS=${config.authorizerCacheSeconds})`), verified.keyName);
+    }
+    const mismatch = checkCertificateBinding(binding, verified.keyName, verified.payload, certificate);
     if (mismatch) return refuse(event, mismatch, verified.keyName);
 
     if (dependencies.replayGuard) {

@@ -17,6 +17,11 @@ export interface KeygateConfig {
   /** Secret holding the revoked client certificates; unset turns the check off (deployed). */
   readonly revocationSecret: string | undefined;
   readonly revocationCacheSeconds: number;
+  /**
+   * API Gateway's authorizer result cache TTL (the construct sets it): the cache is keyed by the token
+   * alone, so with it on a certificate binding cannot be enforced and bound names fail closed.
+   */
+  readonly authorizerCacheSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -76,5 +81,6 @@ export function readConfig(env: Env): KeygateConfig {
     defaultBinding,
     revocationSecret,
     revocationCacheSeconds: integer(env, 'KEYGATE_REVOCATION_CACHE_SECONDS', 60, 0, 900),
+    authorizerCacheSeconds: integer(env, 'KEYGATE_AUTHORIZER_CACHE_SECONDS', 0, 0, 3600),
   };
 }

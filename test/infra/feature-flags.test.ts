@@ -23,6 +23,18 @@ function deploymentId(name: string, context: Record<string, unknown>): string {
   return ids[0] as string;
 }
 
+describe('authorizer result cache', () => {
+  it('tells the authorizer function its TTL (bound names then fail closed), and only when it is on', () => {
+    const authorizerEnvironment = (name: string, seconds: string) => {
+      const built = buildApp(join(temp.dir, name), { ...baseContext(truststore), supportPrincipalArns: 'arn:aws:iam::111122223333:role/SupportStaff', authorizerCacheSeconds: seconds });
+      const functions = Template.fromStack(built.service).findResources('AWS::Lambda::Function', { Properties: { Description: 'keygate: REQUEST authorizer for RS512 bearer tokens' } });
+      return (Object.values(functions)[0]?.['Properties'] as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    };
+    expect(authorizerEnvironment('env-60', '60')['KEYGATE_AUTHORIZER_CACHE_SECONDS']).toBe('60');
+    expect(authorizerEnvironment('env-0', '0')).not.toHaveProperty('KEYGATE_AUTHORIZER_CACHE_SECONDS');
+  });
+});
+
 describe('feature flags', () => {
   it('cdk.json sets every flag this aws-cdk-lib recommends, to the recommended value', () => {
     expect(cdkJson.context).toMatchObject(recommended);

@@ -159,6 +159,17 @@ describe('certificate-bound tokens', () => {
   });
 });
 
+describe('certificate binding with API Gateway\'s authorizer result cache on', () => {
+  it('a bound name fails closed (a cached Allow would be reused with any certificate); unbound names are unaffected', async () => {
+    const { register, authorize } = setup({ KEYGATE_AUTHORIZER_CACHE_SECONDS: '60' });
+    await register('acme', { binding: 'subject' });
+    await register('beta', {});
+
+    expect(await authorize(await mintToken(pair, { name: 'acme' }), acmeCert)).toBe('client_certificate_mismatch');
+    expect(await authorize(await mintToken(pair, { name: 'beta' }), acmeCert)).toBe('allow');
+  });
+});
+
 describe('client-certificate revocation (Secrets Manager on moto_server)', () => {
   it('support staff revoke by issuer and serial; that certificate is denied, others of the same CA are not', async () => {
     const secret = `keygate/revoked-${++counter}`;
