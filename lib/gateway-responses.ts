@@ -44,16 +44,18 @@ export const KEYGATE_GATEWAY_RESPONSES = {
   Default5xx: { type: 'DEFAULT_5XX', template: ERROR_TEMPLATE },
 } as const satisfies Record<string, KeygateGatewayResponse>;
 
-/** API Gateway substitutes this variable as a JSON string, quotes included; every other one as bare text. */
+/** API Gateway substitutes this variable as a JSON string, quotes included; every other one as bare text, unescaped. */
 const QUOTED_VARIABLES = new Set(['context.error.messageString']);
 
 /**
  * Renders a body template the way API Gateway does: each `$context.…` variable is replaced by its
- * value (JSON-escaped; missing values are empty), so local mode answers byte for byte as the stage.
+ * value, unescaped (missing values are empty), so local mode answers byte for byte as the stage,
+ * and a value that would break the JSON breaks it locally too. The authorizer only puts text
+ * that needs no escaping into its context (publicDetailOf, fixed reason codes).
  */
 export function renderGatewayTemplate(template: string, variables: Readonly<Record<string, string | undefined>>): string {
   return template.replace(/\$(context(?:\.[A-Za-z]+)+)/g, (_, name: string) => {
     const value = variables[name] ?? '';
-    return QUOTED_VARIABLES.has(name) ? JSON.stringify(value) : JSON.stringify(value).slice(1, -1);
+    return QUOTED_VARIABLES.has(name) ? JSON.stringify(value) : value;
   });
 }
