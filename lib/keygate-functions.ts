@@ -72,7 +72,7 @@ export class KeygateAuthorizerFunction extends KeygateFunction {
     });
     this.revocationSecretName = revocationSecretName;
     const secretArns = keySecretArns(this, config);
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [secretArns] }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArns] }));
     acknowledgeWildcardResource(this.role, secretArns, prefixReason(config));
     if (options.replayTable) {
       // One conditional put per accepted token; never a read, update or delete.
