@@ -8,6 +8,7 @@ import {
   PutSecretValueCommand,
   RestoreSecretCommand,
   SecretsManagerClient,
+  type Filter,
 } from '@aws-sdk/client-secrets-manager';
 import { withKeyAdded, withKeyRemoved, type AddKeyOptions } from './key-changes.js';
 import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
@@ -75,6 +76,14 @@ export class SecretsManagerKeyStore implements KeyStore {
     return `${this.prefix}${name}`;
   }
 
+  /** The per-name secrets among all of the account's: under the prefix and tagged with their name (the index is not tagged). */
+  private get keySecretFilters(): Filter[] {
+    return [
+      { Key: 'name', Values: [this.prefix] },
+      { Key: 'tag-key', Values: [KEY_NAME_TAG] },
+    ];
+  }
+
   private get indexSecretId(): string {
     return `${this.prefix}${INDEX_SECRET_SUFFIX}`;
   }
@@ -114,10 +123,7 @@ export class SecretsManagerKeyStore implements KeyStore {
       try {
         page = await this.client.send(
           new ListSecretsCommand({
-            Filters: [
-              { Key: 'name', Values: [this.prefix] },
-              { Key: 'tag-key', Values: [KEY_NAME_TAG] },
-            ],
+            Filters: this.keySecretFilters,
             IncludePlannedDeletion: true,
             MaxResults: 100,
             NextToken: nextToken,
@@ -339,10 +345,7 @@ export class SecretsManagerKeyStore implements KeyStore {
     try {
       page = await this.client.send(
         new ListSecretsCommand({
-          Filters: [
-            { Key: 'name', Values: [this.prefix] },
-            { Key: 'tag-key', Values: [KEY_NAME_TAG] },
-          ],
+          Filters: this.keySecretFilters,
           MaxResults: options.limit,
           NextToken: options.nextToken,
         }),
