@@ -4,14 +4,13 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
+import { authorizeToken, type AuthorizationDependencies } from '../core/authorization.js';
 import { extractBearerToken } from '../core/bearer.js';
 import { readClientCertificate, type ClientCertificateFacts } from '../core/client-certificate.js';
 import type { KeygateConfig } from '../core/config.js';
 import { allowPolicy, denyPolicy } from '../core/policy.js';
-import { checkCertificateBinding } from '../core/certificate-binding.js';
-import { deny, publicDetailOf, type Denial } from '../core/reasons.js';
-import { checkSignature, checkTokenBeforeSignature } from '../core/verify-token.js';
-import { CachingKeyResolver, KeyIndexUnavailableError, type KeyCacheOptions } from '../key-store/key-cache.js';
+import { publicDetailOf, type Denial } from '../core/reasons.js';
+import { CachingKeyResolver, KeyIndexUnavailableError, type KeyCacheOptions, type KeyLookup } from '../key-store/key-cache.js';
 import type { KeyStore } from '../key-store/key-store.js';
 import type { ReplayGuard } from '../replay/replay-guard.js';
 import { RevocationCache } from '../revocation/revocation-cache.js';
@@ -87,6 +86,47 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     },
   });
 
+  /** The pipeline's dependencies: each counts what it did and turns its failure into AUTHORIZER_FAILURE. */
+  const pipelineDependencies: AuthorizationDependencies<KeyLookup> = {
+    isRevoked: revocations
+      ? async (certificate, keyName) => {
+          try {
+            return await revocations.isRevoked(certificate.issuerCanonical, certificate.serialNumber);
+          } catch (error) {
+            return unavailable('revocation list', error, keyName);
+          }
+        }
+      : undefined,
+    lookUpKeys: (keyName) => {
+      let lookup;
+      try {
+        lookup = resolver.resolve(keyName);
+      } catch (error) {
+        return lookupFault(error, keyName);
+      }
+      if (lookup instanceof Promise) return lookup.then(countLookup, (error: unknown) => lookupFault(error, keyName));
+      return countLookup(lookup);
+    },
+    recordFirstUse: dependencies.replayGuard
+      ? async (keyName, jti, expiresAtSeconds) => {
+          try {
+            return await dependencies.replayGuard!.recordFirstUse(keyName, jti, expiresAtSeconds);
+          } catch (error) {
+            return unavailable('replay table', error, keyName);
+          }
+        }
+      : undefined,
+  };
+
+  function countLookup(lookup: KeyLookup): KeyLookup {
+    metrics.addMetric(LOOKUP_METRICS[lookup.source], MetricUnit.Count, 1);
+    return lookup;
+  }
+
+  function lookupFault(error: unknown, keyName: string): never {
+    return unavailable(error instanceof KeyIndexUnavailableError ? 'key index' : 'key store', error, keyName);
+  }
+
   function clientCertificateOf(event: APIGatewayRequestAuthorizerEvent): ClientCertificateFacts | undefined {
     const pem = event.requestContext?.identity?.clientCert?.clientCertPem;
     if (!pem) return undefined;
@@ -117,49 +157,11 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
   async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
     const bearer = extractBearerToken(event.headers, event.multiValueHeaders);
     if (!bearer.ok) return refuse(event, bearer);
-    const token = checkTokenBeforeSignature(bearer.token, now() / 1000, config.tokenRules);
-    if (!token.ok) return refuse(event, token);
-
     const certificate = clientCertificateOf(event);
-    if (revocations) {
-      // Fail closed: without a readable certificate there is nothing to prove it is not revoked.
-      if (!certificate) return refuse(event, deny('certificate_revoked', 'revocation is checked and the request has no readable client certificate'), token.keyName);
-      let revoked: boolean;
-      try {
-        revoked = await revocations.isRevoked(certificate.issuerCanonical, certificate.serialNumber);
-      } catch (error) {
-        return unavailable('revocation list', error, token.keyName);
-      }
-      if (revoked) return refuse(event, deny('certificate_revoked', 'the client certificate is on the revocation list'), token.keyName);
-    }
-
-    let lookup;
-    try {
-      lookup = await resolver.resolve(token.keyName);
-    } catch (error) {
-      return unavailable(error instanceof KeyIndexUnavailableError ? 'key index' : 'key store', error, token.keyName);
-    }
-    metrics.addMetric(LOOKUP_METRICS[lookup.source], MetricUnit.Count, 1);
-    if (lookup.source === 'over-budget') {
-      return refuse(event, deny('unknown_key', 'not looked up: the unknown-name read budget of this container is spent'), token.keyName);
-    }
-
-    const verified = checkSignature(token, lookup.keys);
-    if (!verified.ok) return refuse(event, verified, token.keyName);
-
-    const mismatch = checkCertificateBinding(lookup.binding ?? config.defaultBinding, verified.keyName, verified.payload, certificate);
-    if (mismatch) return refuse(event, mismatch, verified.keyName);
-
-    if (dependencies.replayGuard) {
-      let use: 'first' | 'replayed';
-      try {
-        // Recorded only now, after every other check passed, so a refused token never burns its jti.
-        use = await dependencies.replayGuard.recordFirstUse(verified.keyName, verified.jti, verified.exp + config.tokenRules.clockSkewSeconds);
-      } catch (error) {
-        return unavailable('replay table', error, verified.keyName);
-      }
-      if (use === 'replayed') return refuse(event, deny('replayed_token', 'this jti was already used'), verified.keyName);
-    }
+    const outcome = await authorizeToken(bearer.token, { nowSeconds: now() / 1000, certificate }, config, pipelineDependencies);
+    if (outcome.decision === 'deny') return refuse(event, outcome.denial, outcome.keyName);
+    if (outcome.decision !== 'allow') throw new AuthorizerUnavailableError('the signature was not checked'); // unreachable: lookUpKeys is given
+    const { token: verified, lookup } = outcome;
     const context: Record<string, string | number | boolean> = { keyName: verified.keyName, kid: verified.kid, jti: verified.jti, exp: verified.exp };
     if (certificate) {
       context['clientCertSubject'] = certificate.subject;
