@@ -15,6 +15,7 @@ import type { KeyStore } from '../key-store/key-store.js';
 import type { ReplayGuard } from '../replay/replay-guard.js';
 import { RevocationCache } from '../revocation/revocation-cache.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
+import { FAULT_METRICS, KEY_INDEX_MISSING_METRIC, KEY_STORE_INTEGRITY_METRIC } from '../shared/metric-names.js';
 import { createLogger, createMetrics } from '../shared/observability.js';
 
 export interface AuthorizerDependencies {
@@ -44,8 +45,6 @@ const CERTIFICATE_CACHE_SIZE = 256;
 
 const LOOKUP_METRICS = { cache: 'KeyCacheHit', store: 'KeyCacheMiss', stale: 'KeyCacheStale', 'over-budget': 'UnknownNameBudgetExceeded', index: 'NameNotRegistered' } as const;
 
-/** Faults of each dependency are counted apart from denials (and from each other). */
-const FAULT_METRICS = { 'key store': 'KeyStoreFault', 'key index': 'KeyIndexFault', 'replay table': 'ReplayTableFault', 'revocation list': 'RevocationListFault' } as const;
 
 /**
  * The REQUEST authorizer, built around a key store. The deployed handler passes the Secrets Manager
@@ -77,12 +76,12 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     ...dependencies.cache,
     onIntegrityError: (keyName, error) => {
       logger.error('key store integrity error: a stored key failed the key-material checks and is not used', { keyName, error: error.message });
-      metrics.addMetric('KeyStoreIntegrityError', MetricUnit.Count, 1);
+      metrics.addMetric(KEY_STORE_INTEGRITY_METRIC, MetricUnit.Count, 1);
     },
     onIndexFault: (error) => logger.error('name index unreadable: names not cached fail closed until it is read again', { error: error.name, errorMessage: error.message }),
     onIndexMissing: () => {
       logger.warn('no name index: every name is read as without one, within the unknown-name budget (the next registration builds it)');
-      metrics.addMetric('KeyIndexMissing', MetricUnit.Count, 1);
+      metrics.addMetric(KEY_INDEX_MISSING_METRIC, MetricUnit.Count, 1);
     },
   });
 

@@ -12,6 +12,7 @@ import {
 import { withKeyAdded, withKeyRemoved, type AddKeyOptions } from './key-changes.js';
 import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
 import { indexOfNames, NameIndexFullError, parseIndex, serializeIndex, withNameChange, type NameIndexData } from './name-index.js';
+import { DEFAULT_SECRET_PREFIX } from '../core/config.js';
 import { isValidKeyName } from '../core/limits.js';
 import { parseStoredRecord, serializeRecord } from './stored-record.js';
 import { FAIL_FAST_CLIENT_OPTIONS } from '../shared/aws-client-options.js';
@@ -67,7 +68,7 @@ export class SecretsManagerKeyStore implements KeyStore {
   private readonly client: SecretsManagerClient;
 
   constructor(options: SecretsManagerKeyStoreOptions = {}) {
-    this.prefix = options.prefix ?? 'keygate/keys/';
+    this.prefix = options.prefix ?? DEFAULT_SECRET_PREFIX;
     this.client = options.client ?? createSecretsManagerClient();
   }
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { canonicalDistinguishedName, revocationKey, type RevokedCertificate } from '../core/revocation.js';
+import { canonicalDistinguishedName, revocationKey, SERIAL_NUMBER_PATTERN, type RevokedCertificate } from '../core/revocation.js';
 import { isBoundedString, isStrictObject } from '../core/shape.js';
 import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError } from '../key-store/key-store.js';
 import { createSecretsManagerClient, isNowCurrent, nextVersionToken } from '../key-store/secrets-manager-key-store.js';
@@ -17,14 +17,12 @@ export interface RevocationStore {
   add(entry: RevokedCertificate): Promise<{ outcome: 'added' | 'already_revoked'; entries: readonly RevokedCertificate[] }>;
 }
 
-const SERIAL = /^[0-9a-f]{2}(?::[0-9a-f]{2}){0,19}$/;
-
 function isRevokedCertificate(value: unknown): value is RevokedCertificate {
   return (
     isStrictObject(value, ['issuer', 'serialNumber', 'revokedAt', 'revokedBy', 'reason']) &&
     isBoundedString(value['issuer'], 1024) &&
     value['issuer'].length > 0 &&
-    isBoundedString(value['serialNumber'], 64, SERIAL) &&
+    isBoundedString(value['serialNumber'], 64, SERIAL_NUMBER_PATTERN) &&
     isBoundedString(value['revokedAt'], 64) &&
     isBoundedString(value['revokedBy'], 2048) &&
     (value['reason'] === undefined || isBoundedString(value['reason'], 256))
