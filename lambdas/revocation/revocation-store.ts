@@ -6,7 +6,7 @@ import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand } fro
 import { canonicalDistinguishedName, revocationKey, SERIAL_NUMBER_PATTERN, type RevokedCertificate } from '../core/revocation.js';
 import { isBoundedString, isStrictObject } from '../core/shape.js';
 import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError } from '../key-store/key-store.js';
-import { createSecretsManagerClient, isNowCurrent, nextVersionToken } from '../key-store/secrets-manager-key-store.js';
+import { backOff, createSecretsManagerClient, errorName, isNowCurrent, MAX_WRITE_ATTEMPTS, nextVersionToken } from '../shared/secrets-manager.js';
 
 /** A Secrets Manager value holds at most 64 KiB; this many entries stay well inside it. */
 export const MAX_REVOKED_CERTIFICATES = 250;
@@ -67,8 +67,8 @@ export class SecretsManagerRevocationStore implements RevocationStore {
       return { entries: parseList(result.SecretString ?? ''), versionId: result.VersionId };
     } catch (error) {
       if (error instanceof KeyStoreIntegrityError) throw error;
-      if ((error as { name?: string }).name === 'ResourceNotFoundException') return { entries: [], versionId: undefined };
-      throw new KeyStoreUnavailableError(`Secrets Manager GetSecretValue failed: ${(error as { name?: string }).name ?? 'unknown error'}`, { cause: error });
+      if (errorName(error) === 'ResourceNotFoundException') return { entries: [], versionId: undefined };
+      throw new KeyStoreUnavailableError(`Secrets Manager GetSecretValue failed: ${errorName(error) ?? 'unknown error'}`, { cause: error });
     }
   }
 
@@ -77,7 +77,7 @@ export class SecretsManagerRevocationStore implements RevocationStore {
   }
 
   async add(entry: RevokedCertificate): Promise<{ outcome: 'added' | 'already_revoked'; entries: readonly RevokedCertificate[] }> {
-    for (let attempt = 1; attempt <= 6; attempt++) {
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
       const current = await this.read();
       const change = withEntry(current.entries, entry);
       if (change.outcome === 'already_revoked') return change;
@@ -91,10 +91,10 @@ export class SecretsManagerRevocationStore implements RevocationStore {
           return change;
         }
       } catch (error) {
-        if ((error as { name?: string }).name !== 'ResourceExistsException') {
-          throw new KeyStoreUnavailableError(`Secrets Manager write failed: ${(error as { name?: string }).name ?? 'unknown error'}`, { cause: error });
+        if (errorName(error) !== 'ResourceExistsException') {
+          throw new KeyStoreUnavailableError(`Secrets Manager write failed: ${errorName(error) ?? 'unknown error'}`, { cause: error });
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * attempt));
+        await backOff(attempt);
       }
     }
     throw new KeyStoreError('conflict', 'the revocation list is being changed by someone else; try again');
