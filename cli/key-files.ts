@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { ABSOLUTE_MAX_KEY_BITS, KeyMaterialError, importStoredJwk, parsePublicKeyInput, type KeyMaterialErrorCode } from '../lambdas/core/key-material.js';
-import type { VerificationKey } from '../lambdas/core/verify-token.js';
+import type { VerificationKey } from '../lambdas/core/token-checks.js';
 import { CliError } from './errors.js';
 
 const MIN_RSA_BITS = 2048;

@@ -4,7 +4,7 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import type { KeygateConfig } from '../lambdas/core/config.js';
+import { configEnvironment, type ConfigVariable, type KeygateConfig } from '../lambdas/core/config.js';
 import { KeygateFunction } from './keygate-function.js';
 import { DEFAULT_AUTHORIZER_CACHE_TTL, defaultMetricNamespace, defaultRevocationSecretName, resolveKeygateConfig, type KeygateFunctionsOptions } from './keygate-props.js';
 import { acknowledgeWildcardResource } from './nag.js';
@@ -14,6 +14,28 @@ export function lambdaEntry(relative: string): string {
   const source = fileURLToPath(new URL(`../lambdas/${relative}`, import.meta.url));
   return existsSync(source) ? source : source.replace(/\.ts$/, '.js');
 }
+
+/** What each function reads (the revocation variables are added when the list is on). */
+const AUTHORIZER_VARIABLES: readonly ConfigVariable[] = [
+  'KEYGATE_SECRET_PREFIX',
+  'KEYGATE_CLOCK_SKEW_SECONDS',
+  'KEYGATE_MAX_TOKEN_LIFETIME_SECONDS',
+  'KEYGATE_KEY_CACHE_SECONDS',
+  'KEYGATE_UNKNOWN_KEY_CACHE_SECONDS',
+  'KEYGATE_STALE_IF_ERROR_SECONDS',
+  'KEYGATE_MIN_KEY_BITS',
+  'KEYGATE_MAX_KEY_BITS',
+  'KEYGATE_DEFAULT_BINDING',
+  'KEYGATE_REPLAY_TABLE',
+];
+const REGISTRATION_VARIABLES: readonly ConfigVariable[] = [
+  'KEYGATE_SECRET_PREFIX',
+  'KEYGATE_MIN_KEY_BITS',
+  'KEYGATE_MAX_KEY_BITS',
+  'KEYGATE_RECOVERY_WINDOW_DAYS',
+  'KEYGATE_DEFAULT_BINDING',
+  'KEYGATE_REVOCATION_SECRET',
+];
 
 /** ARNs of the per-name secrets: the prefix, then anything (secret ARNs end in a random suffix). */
 function keySecretArns(scope: Construct, config: KeygateConfig): string {
@@ -55,20 +77,11 @@ export class KeygateAuthorizerFunction extends KeygateFunction {
       description: 'keygate: REQUEST authorizer for RS512 bearer tokens',
       memorySize: 1024,
       timeout: Duration.seconds(10),
-      environment: {
-        KEYGATE_SECRET_PREFIX: config.secretPrefix,
-        KEYGATE_CLOCK_SKEW_SECONDS: String(config.tokenRules.clockSkewSeconds),
-        KEYGATE_MAX_TOKEN_LIFETIME_SECONDS: String(config.tokenRules.maxLifetimeSeconds),
-        KEYGATE_KEY_CACHE_SECONDS: String(config.keyCacheSeconds),
-        KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: String(config.unknownKeyCacheSeconds),
-        KEYGATE_STALE_IF_ERROR_SECONDS: String(config.staleIfErrorSeconds),
+      environment: configEnvironment(
+        { ...config, replayTable: options.replayTable?.tableName, revocationSecret: revocationSecretName },
         // The authorizer re-checks stored keys against the same size limits as registration.
-        KEYGATE_MIN_KEY_BITS: String(config.keySizeLimits.minBits),
-        KEYGATE_MAX_KEY_BITS: String(config.keySizeLimits.maxBits),
-        KEYGATE_DEFAULT_BINDING: config.defaultBinding,
-        ...(options.replayTable ? { KEYGATE_REPLAY_TABLE: options.replayTable.tableName } : {}),
-        ...(revocationSecretName !== undefined ? { KEYGATE_REVOCATION_SECRET: revocationSecretName, KEYGATE_REVOCATION_CACHE_SECONDS: String(config.revocationCacheSeconds) } : {}),
-      },
+        revocationSecretName !== undefined ? [...AUTHORIZER_VARIABLES, 'KEYGATE_REVOCATION_SECRET', 'KEYGATE_REVOCATION_CACHE_SECONDS'] : AUTHORIZER_VARIABLES,
+      ),
     });
     this.revocationSecretName = revocationSecretName;
     const secretArns = keySecretArns(this, config);
@@ -109,14 +122,7 @@ export class KeygateRegistrationFunction extends KeygateFunction {
       description: 'keygate: registration API for named public keys (IAM-signed)',
       memorySize: 512,
       timeout: Duration.seconds(15),
-      environment: {
-        KEYGATE_SECRET_PREFIX: config.secretPrefix,
-        KEYGATE_MIN_KEY_BITS: String(config.keySizeLimits.minBits),
-        KEYGATE_MAX_KEY_BITS: String(config.keySizeLimits.maxBits),
-        KEYGATE_RECOVERY_WINDOW_DAYS: String(config.recoveryWindowDays),
-        KEYGATE_DEFAULT_BINDING: config.defaultBinding,
-        ...(revocationSecretName !== undefined ? { KEYGATE_REVOCATION_SECRET: revocationSecretName } : {}),
-      },
+      environment: configEnvironment({ ...config, revocationSecret: revocationSecretName }, REGISTRATION_VARIABLES),
     });
     this.revocationSecretName = revocationSecretName;
     const secretArns = keySecretArns(this, config);

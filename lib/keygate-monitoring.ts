@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { FAULT_METRICS, KEY_INDEX_MISSING_METRIC, KEY_STORE_INTEGRITY_METRIC } from '../lambdas/shared/metric-names.js';
 
 export interface KeygateMonitoringProps {
   /** The keygate REST API (its stage's requests, 5XX and latency). */
@@ -71,29 +72,36 @@ export class KeygateMonitoring extends Construct {
     const integrity = alarm(
       'KeyStoreIntegrityErrorAlarm',
       'keygate key store integrity error: a stored key failed the key-material checks and is not used; its name is denied until fixed',
-      this.metric('KeyStoreIntegrityError'),
+      this.metric(KEY_STORE_INTEGRITY_METRIC),
     );
-    this.keyStoreFaultAlarm = alarm('KeyStoreFaultAlarm', 'keygate key store faults: Secrets Manager throttled or failed after retries', this.metric('KeyStoreFault'));
+    this.keyStoreFaultAlarm = alarm('KeyStoreFaultAlarm', 'keygate key store faults: Secrets Manager throttled or failed after retries', this.metric(FAULT_METRICS['key store']));
     const indexFault = alarm(
       'KeyIndexFaultAlarm',
       'keygate name index unreadable: names not cached in a container fail closed (503) until it is read again',
-      this.metric('KeyIndexFault'),
+      this.metric(FAULT_METRICS['key index']),
     );
     this.replayTableFaultAlarm = props.replayProtection
-      ? alarm('ReplayTableFaultAlarm', 'keygate replay table faults: DynamoDB throttled or failed, so the authorizer failed closed (503)', this.metric('ReplayTableFault'))
+      ? alarm('ReplayTableFaultAlarm', 'keygate replay table faults: DynamoDB throttled or failed, so the authorizer failed closed (503)', this.metric(FAULT_METRICS['replay table']))
       : undefined;
     this.revocationListFaultAlarm = props.certificateRevocation
       ? alarm(
           'RevocationListFaultAlarm',
           'keygate revocation list faults: the list could not be read from Secrets Manager past its stale window, so the authorizer failed closed (503)',
-          this.metric('RevocationListFault'),
+          this.metric(FAULT_METRICS['revocation list']),
         )
       : undefined;
     this.alarms = [apiServerErrors, this.authorizerErrorsAlarm, throttles, integrity, this.keyStoreFaultAlarm, indexFault, this.replayTableFaultAlarm, this.revocationListFaultAlarm].filter(
       (each): each is cloudwatch.Alarm => each !== undefined,
     );
 
-    const faults = ['KeyStoreFault', 'KeyStoreIntegrityError', 'KeyIndexFault', 'KeyIndexMissing', ...(props.replayProtection ? ['ReplayTableFault'] : []), ...(props.certificateRevocation ? ['RevocationListFault'] : [])];
+    const faults = [
+      FAULT_METRICS['key store'],
+      KEY_STORE_INTEGRITY_METRIC,
+      FAULT_METRICS['key index'],
+      KEY_INDEX_MISSING_METRIC,
+      ...(props.replayProtection ? [FAULT_METRICS['replay table']] : []),
+      ...(props.certificateRevocation ? [FAULT_METRICS['revocation list']] : []),
+    ];
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
     const graph = (title: string, left: cloudwatch.IMetric[], width = 12) => new cloudwatch.GraphWidget({ title, left, width, height: 6 });
     this.dashboard.addWidgets(

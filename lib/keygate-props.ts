@@ -7,7 +7,7 @@ import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { BINDING_POLICIES, isBindingPolicy, type BindingPolicy } from '../lambdas/core/certificate-binding.js';
-import { readConfig, type KeygateConfig } from '../lambdas/core/config.js';
+import { DEFAULT_SECRET_PREFIX, readConfig, type KeygateConfig } from '../lambdas/core/config.js';
 import type { PowertoolsLogLevel } from './keygate-function.js';
 
 /** Settings passed to the functions as `KEYGATE_*` variables (DESIGN.md, "Configuration"); bounds are checked at synth. */
@@ -182,7 +182,7 @@ export function resolveKeygateConfig(options: KeygateFunctionsOptions, owner = '
     throw new KeygateApiError(`${owner}: metricNamespace ${JSON.stringify(options.metricNamespace)} is invalid: use 1 to 255 of A-Za-z0-9._/#:- , not starting with AWS/`);
   }
   const revocation = options.certificateRevocation;
-  const revocationSecret = revocation ? (revocation.secretName ?? defaultRevocationSecretName(settings.secretPrefix || 'keygate/keys/')) : undefined;
+  const revocationSecret = revocation ? (revocation.secretName ?? defaultRevocationSecretName(settings.secretPrefix || DEFAULT_SECRET_PREFIX)) : undefined;
   let config: KeygateConfig;
   try {
     // The replay table's name is a CloudFormation reference here, so it is not checked.

@@ -7,7 +7,7 @@
 import { createAuthorizerHandler } from '../../lambdas/authorizer/create-handler.js';
 import { extractBearerToken } from '../../lambdas/core/bearer.js';
 import { readConfig } from '../../lambdas/core/config.js';
-import { checkTokenBeforeSignature } from '../../lambdas/core/verify-token.js';
+import { checkTokenBeforeSignature } from '../../lambdas/core/token-checks.js';
 import type { KeyRecord } from '../../lambdas/key-store/key-store.js';
 import { indexOfNames } from '../../lambdas/key-store/name-index.js';
 import { authorizerEvent, lambdaContext } from '../lib/event.js';

@@ -5,7 +5,8 @@ import { importJWK, jwtVerify } from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
 import { importStoredJwk } from '../../lambdas/core/key-material.js';
 import { DEFAULT_TOKEN_RULES } from '../../lambdas/core/token-rules.js';
-import { verifyToken, type VerificationKey } from '../../lambdas/core/verify-token.js';
+import type { VerificationKey } from '../../lambdas/core/token-checks.js';
+import { verifyToken } from '../../lambdas/core/verify-token.js';
 import { contractExtras, type BenchKey, type BenchToken } from './fixtures.js';
 import type { Contender } from './measure.js';
 

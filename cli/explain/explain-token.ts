@@ -1,11 +1,12 @@
-import { checkCertificateBinding, type BindingPolicy } from '../../lambdas/core/certificate-binding.js';
+import { authorizeTokenSync } from '../../lambdas/core/authorization.js';
+import type { BindingPolicy } from '../../lambdas/core/certificate-binding.js';
 import type { ClientCertificateFacts } from '../../lambdas/core/client-certificate.js';
 import { decodeCompactJws } from '../../lambdas/core/compact-jws.js';
 import { KEY_NAME_PATTERN, MAX_JTI_LENGTH, MAX_KID_LENGTH, MAX_TOKEN_BYTES, SUBJECT_PREFIX, TOKEN_ALGORITHM } from '../../lambdas/core/limits.js';
 import type { InternalReason, PublicReason } from '../../lambdas/core/reasons.js';
 import { writtenAsIntegerLiteral, type JsonObject, type JsonValue } from '../../lambdas/core/strict-json.js';
 import { isPrintableText, type TokenRules } from '../../lambdas/core/token-rules.js';
-import { checkSignature, checkTokenBeforeSignature, verifyRs512Signature, type VerificationKey } from '../../lambdas/core/verify-token.js';
+import { verifyRs512Signature, type VerificationKey } from '../../lambdas/core/token-checks.js';
 import { formatDuration, formatRelative, isoFromSeconds } from '../time.js';
 
 export type RuleStatus = 'pass' | 'fail' | 'skip';
@@ -350,24 +351,20 @@ function certificateOf(certificate: ClientCertificateFacts, claims: JsonObject |
 }
 
 /**
- * The authorizer's order, for what explain can see: checkTokenBeforeSignature, checkSignature against
- * the name's keys, then the certificate binding when the policy is given. Revocation (before the key
- * look-up) and replay (last) depend on server state and are not part of this verdict.
+ * The authorizer's pipeline with what explain can see: the key given (as the name's only key), the
+ * binding given and the certificate given. Revocation and replay depend on server state and are
+ * not part of this verdict (SERVER_SIDE_CHECKS).
  */
 function verdictOf(token: string, now: number, options: ExplainOptions): Verdict {
-  const checked = checkTokenBeforeSignature(token, now, options.tokenRules);
-  if (!checked.ok) return { decision: 'deny', reason: checked.reason, publicReason: checked.publicReason, detail: checked.detail };
-  let kid: string | undefined;
-  if (options.key) {
-    const verified = checkSignature(checked, [options.key]);
-    if (!verified.ok) return { decision: 'deny', reason: verified.reason, publicReason: verified.publicReason, detail: verified.detail };
-    kid = verified.kid;
-  }
-  if (options.binding !== undefined) {
-    const denial = checkCertificateBinding(options.binding, checked.keyName, checked.payload, options.certificate);
-    if (denial) return { decision: 'deny', reason: denial.reason, publicReason: denial.publicReason, detail: denial.detail };
-  }
-  return kid === undefined ? { decision: 'unverified' } : { decision: 'allow', kid };
+  const { key } = options;
+  const outcome = authorizeTokenSync(
+    token,
+    { nowSeconds: now, certificate: options.certificate },
+    { tokenRules: options.tokenRules, defaultBinding: options.binding ?? 'none' },
+    { lookUpKeys: key ? () => ({ keys: [key], binding: undefined }) : undefined },
+  );
+  if (outcome.decision === 'deny') return { decision: 'deny', reason: outcome.denial.reason, publicReason: outcome.denial.publicReason, detail: outcome.denial.detail };
+  return outcome.decision === 'allow' ? { decision: 'allow', kid: outcome.token.kid } : { decision: 'unverified' };
 }
 
 function timesOf(claims: JsonObject, now: number): Explanation['times'] {

@@ -4,18 +4,18 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
+import { authorizeToken, type AuthorizationDependencies } from '../core/authorization.js';
 import { extractBearerToken } from '../core/bearer.js';
 import { readClientCertificate, type ClientCertificateFacts } from '../core/client-certificate.js';
 import type { KeygateConfig } from '../core/config.js';
 import { allowPolicy, denyPolicy } from '../core/policy.js';
-import { checkCertificateBinding } from '../core/certificate-binding.js';
-import { deny, publicDetailOf, type Denial } from '../core/reasons.js';
-import { checkSignature, checkTokenBeforeSignature } from '../core/verify-token.js';
-import { CachingKeyResolver, KeyIndexUnavailableError, type KeyCacheOptions } from '../key-store/key-cache.js';
+import { publicDetailOf, type Denial } from '../core/reasons.js';
+import { CachingKeyResolver, KeyIndexUnavailableError, type KeyCacheOptions, type KeyLookup } from '../key-store/key-cache.js';
 import type { KeyStore } from '../key-store/key-store.js';
 import type { ReplayGuard } from '../replay/replay-guard.js';
 import { RevocationCache } from '../revocation/revocation-cache.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
+import { FAULT_METRICS, KEY_INDEX_MISSING_METRIC, KEY_STORE_INTEGRITY_METRIC } from '../shared/metric-names.js';
 import { createLogger, createMetrics } from '../shared/observability.js';
 
 export interface AuthorizerDependencies {
@@ -45,8 +45,6 @@ const CERTIFICATE_CACHE_SIZE = 256;
 
 const LOOKUP_METRICS = { cache: 'KeyCacheHit', store: 'KeyCacheMiss', stale: 'KeyCacheStale', 'over-budget': 'UnknownNameBudgetExceeded', index: 'NameNotRegistered' } as const;
 
-/** Faults of each dependency are counted apart from denials (and from each other). */
-const FAULT_METRICS = { 'key store': 'KeyStoreFault', 'key index': 'KeyIndexFault', 'replay table': 'ReplayTableFault', 'revocation list': 'RevocationListFault' } as const;
 
 /**
  * The REQUEST authorizer, built around a key store. The deployed handler passes the Secrets Manager
@@ -78,14 +76,55 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     ...dependencies.cache,
     onIntegrityError: (keyName, error) => {
       logger.error('key store integrity error: a stored key failed the key-material checks and is not used', { keyName, error: error.message });
-      metrics.addMetric('KeyStoreIntegrityError', MetricUnit.Count, 1);
+      metrics.addMetric(KEY_STORE_INTEGRITY_METRIC, MetricUnit.Count, 1);
     },
     onIndexFault: (error) => logger.error('name index unreadable: names not cached fail closed until it is read again', { error: error.name, errorMessage: error.message }),
     onIndexMissing: () => {
       logger.warn('no name index: every name is read as without one, within the unknown-name budget (the next registration builds it)');
-      metrics.addMetric('KeyIndexMissing', MetricUnit.Count, 1);
+      metrics.addMetric(KEY_INDEX_MISSING_METRIC, MetricUnit.Count, 1);
     },
   });
+
+  /** The pipeline's dependencies: each counts what it did and turns its failure into AUTHORIZER_FAILURE. */
+  const pipelineDependencies: AuthorizationDependencies<KeyLookup> = {
+    isRevoked: revocations
+      ? async (certificate, keyName) => {
+          try {
+            return await revocations.isRevoked(certificate.issuerCanonical, certificate.serialNumber);
+          } catch (error) {
+            return unavailable('revocation list', error, keyName);
+          }
+        }
+      : undefined,
+    lookUpKeys: (keyName) => {
+      let lookup;
+      try {
+        lookup = resolver.resolve(keyName);
+      } catch (error) {
+        return lookupFault(error, keyName);
+      }
+      if (lookup instanceof Promise) return lookup.then(countLookup, (error: unknown) => lookupFault(error, keyName));
+      return countLookup(lookup);
+    },
+    recordFirstUse: dependencies.replayGuard
+      ? async (keyName, jti, expiresAtSeconds) => {
+          try {
+            return await dependencies.replayGuard!.recordFirstUse(keyName, jti, expiresAtSeconds);
+          } catch (error) {
+            return unavailable('replay table', error, keyName);
+          }
+        }
+      : undefined,
+  };
+
+  function countLookup(lookup: KeyLookup): KeyLookup {
+    metrics.addMetric(LOOKUP_METRICS[lookup.source], MetricUnit.Count, 1);
+    return lookup;
+  }
+
+  function lookupFault(error: unknown, keyName: string): never {
+    return unavailable(error instanceof KeyIndexUnavailableError ? 'key index' : 'key store', error, keyName);
+  }
 
   function clientCertificateOf(event: APIGatewayRequestAuthorizerEvent): ClientCertificateFacts | undefined {
     const pem = event.requestContext?.identity?.clientCert?.clientCertPem;
@@ -117,55 +156,11 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
   async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
     const bearer = extractBearerToken(event.headers, event.multiValueHeaders);
     if (!bearer.ok) return refuse(event, bearer);
-    const token = checkTokenBeforeSignature(bearer.token, now() / 1000, config.tokenRules);
-    if (!token.ok) return refuse(event, token);
-
     const certificate = clientCertificateOf(event);
-    if (revocations) {
-      // Fail closed: without a readable certificate there is nothing to prove it is not revoked.
-      if (!certificate) return refuse(event, deny('certificate_revoked', 'revocation is checked and the request has no readable client certificate'), token.keyName);
-      let revoked: boolean;
-      try {
-        revoked = await revocations.isRevoked(certificate.issuerCanonical, certificate.serialNumber);
-      } catch (error) {
-        return unavailable('revocation list', error, token.keyName);
-      }
-      if (revoked) return refuse(event, deny('certificate_revoked', 'the client certificate is on the revocation list'), token.keyName);
-    }
-
-    let lookup;
-    try {
-      lookup = await resolver.resolve(token.keyName);
-    } catch (error) {
-      return unavailable(error instanceof KeyIndexUnavailableError ? 'key index' : 'key store', error, token.keyName);
-    }
-    metrics.addMetric(LOOKUP_METRICS[lookup.source], MetricUnit.Count, 1);
-    if (lookup.source === 'over-budget') {
-      return refuse(event, deny('unknown_key', 'not looked up: the unknown-name read budget of this container is spent'), token.keyName);
-    }
-
-    const verified = checkSignature(token, lookup.keys);
-    if (!verified.ok) return refuse(event, verified, token.keyName);
-
-    const binding = lookup.binding ?? config.defaultBinding;
-    // API Gateway's result cache is keyed by the token alone: a cached Allow would be reused with any
-    // client certificate, so a bound name fails closed instead of being checked once.
-    if (binding !== 'none' && config.authorizerCacheSeconds > 0) {
-      return refuse(event, deny('client_certificate_mismatch', `the name's ${binding} binding cannot be enforced with the authorizer result cache on (KEYGATE_AUTHORIZER_CACHE_SECONDS=${config.authorizerCacheSeconds})`), verified.keyName);
-    }
-    const mismatch = checkCertificateBinding(binding, verified.keyName, verified.payload, certificate);
-    if (mismatch) return refuse(event, mismatch, verified.keyName);
-
-    if (dependencies.replayGuard) {
-      let use: 'first' | 'replayed';
-      try {
-        // Recorded only now, after every other check passed, so a refused token never burns its jti.
-        use = await dependencies.replayGuard.recordFirstUse(verified.keyName, verified.jti, verified.exp + config.tokenRules.clockSkewSeconds);
-      } catch (error) {
-        return unavailable('replay table', error, verified.keyName);
-      }
-      if (use === 'replayed') return refuse(event, deny('replayed_token', 'this jti was already used'), verified.keyName);
-    }
+    const outcome = await authorizeToken(bearer.token, { nowSeconds: now() / 1000, certificate }, config, pipelineDependencies);
+    if (outcome.decision === 'deny') return refuse(event, outcome.denial, outcome.keyName);
+    if (outcome.decision !== 'allow') throw new AuthorizerUnavailableError('the signature was not checked'); // unreachable: lookUpKeys is given
+    const { token: verified, lookup } = outcome;
     const context: Record<string, string | number | boolean> = { keyName: verified.keyName, kid: verified.kid, jti: verified.jti, exp: verified.exp };
     if (certificate) {
       context['clientCertSubject'] = certificate.subject;

@@ -40,14 +40,17 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
+/** Where the per-name key secrets live unless configured: the only place this default is written. */
+export const DEFAULT_SECRET_PREFIX = 'keygate/keys/';
+
 const SECRET_PREFIX = /^[A-Za-z0-9/_+=.@-]{1,256}$/;
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 /** Reads and validates the KEYGATE_* variables once; a bad value names the variable, its value and the range. */
 export function readConfig(env: Env): KeygateConfig {
-  const secretPrefix = env['KEYGATE_SECRET_PREFIX'] || 'keygate/keys/';
+  const secretPrefix = env['KEYGATE_SECRET_PREFIX'] || DEFAULT_SECRET_PREFIX;
   if (!SECRET_PREFIX.test(secretPrefix)) {
-    throw new ConfigError(`KEYGATE_SECRET_PREFIX=${JSON.stringify(secretPrefix)} is invalid: use 1-256 characters of A-Za-z0-9/_+=.@- (default keygate/keys/)`);
+    throw new ConfigError(`KEYGATE_SECRET_PREFIX=${JSON.stringify(secretPrefix)} is invalid: use 1-256 characters of A-Za-z0-9/_+=.@- (default ${DEFAULT_SECRET_PREFIX})`);
   }
   const minBits = integer(env, 'KEYGATE_MIN_KEY_BITS', 2048, 2048, ABSOLUTE_MAX_KEY_BITS);
   const maxBits = integer(env, 'KEYGATE_MAX_KEY_BITS', 4096, 2048, ABSOLUTE_MAX_KEY_BITS);
@@ -83,4 +86,40 @@ export function readConfig(env: Env): KeygateConfig {
     revocationCacheSeconds: integer(env, 'KEYGATE_REVOCATION_CACHE_SECONDS', 60, 0, 900),
     authorizerCacheSeconds: integer(env, 'KEYGATE_AUTHORIZER_CACHE_SECONDS', 0, 0, 3600),
   };
+}
+
+/** How each KEYGATE_* variable is written from a config; `readConfig` reads it back (round-trip tested). */
+const CONFIG_VARIABLES = {
+  KEYGATE_SECRET_PREFIX: (c) => c.secretPrefix,
+  KEYGATE_CLOCK_SKEW_SECONDS: (c) => String(c.tokenRules.clockSkewSeconds),
+  KEYGATE_MAX_TOKEN_LIFETIME_SECONDS: (c) => String(c.tokenRules.maxLifetimeSeconds),
+  KEYGATE_KEY_CACHE_SECONDS: (c) => String(c.keyCacheSeconds),
+  KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: (c) => String(c.unknownKeyCacheSeconds),
+  KEYGATE_STALE_IF_ERROR_SECONDS: (c) => String(c.staleIfErrorSeconds),
+  KEYGATE_MIN_KEY_BITS: (c) => String(c.keySizeLimits.minBits),
+  KEYGATE_MAX_KEY_BITS: (c) => String(c.keySizeLimits.maxBits),
+  KEYGATE_RECOVERY_WINDOW_DAYS: (c) => String(c.recoveryWindowDays),
+  KEYGATE_DEFAULT_BINDING: (c) => c.defaultBinding,
+  KEYGATE_REPLAY_TABLE: (c) => c.replayTable,
+  KEYGATE_REVOCATION_SECRET: (c) => c.revocationSecret,
+  KEYGATE_REVOCATION_CACHE_SECONDS: (c) => String(c.revocationCacheSeconds),
+  // Written only when on: requestAuthorizer sets it from the authorizer's own cache TTL.
+  KEYGATE_AUTHORIZER_CACHE_SECONDS: (c) => (c.authorizerCacheSeconds > 0 ? String(c.authorizerCacheSeconds) : undefined),
+} as const satisfies Record<string, (config: KeygateConfig) => string | undefined>;
+
+export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
+
+export const CONFIG_VARIABLE_NAMES = Object.keys(CONFIG_VARIABLES) as readonly ConfigVariable[];
+
+/**
+ * The environment `readConfig` reads `config` back from: the variables named (all by default), in
+ * that order, leaving out the ones the config has no value for (no replay table, no revocation list).
+ */
+export function configEnvironment(config: KeygateConfig, variables: readonly ConfigVariable[] = CONFIG_VARIABLE_NAMES): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const variable of variables) {
+    const value = CONFIG_VARIABLES[variable](config);
+    if (value !== undefined) environment[variable] = value;
+  }
+  return environment;
 }

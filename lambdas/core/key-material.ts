@@ -1,7 +1,7 @@
 import { X509Certificate, createPrivateKey, createPublicKey, hash, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import { decodeStrictBase64 } from './base64url.js';
-import type { VerificationKey } from './verify-token.js';
+import type { VerificationKey } from './token-checks.js';
 
 /** Bounds on accepted RSA keys. Registration defaults to 2048-4096; the maximum can be raised to 8192. */
 export interface KeySizeLimits {

@@ -9,7 +9,8 @@ export interface RevokedCertificate {
   readonly reason?: string | undefined;
 }
 
-const SERIAL = /^[0-9a-f]{2}(?::[0-9a-f]{2}){0,19}$/;
+/** A serial as it is stored and compared: lowercase hex octets, colon-separated, at most 20 (RFC 5280). */
+export const SERIAL_NUMBER_PATTERN = /^[0-9a-f]{2}(?::[0-9a-f]{2}){0,19}$/;
 
 /**
  * One spelling per serial: lowercase hex, colon-separated, no leading zero octets (`0A1B`,
@@ -21,7 +22,7 @@ export function normalizeSerialNumber(text: string): string | undefined {
   const even = hex.length % 2 === 1 ? `0${hex}` : hex;
   const trimmed = even.replace(/^(?:00)+(?=[0-9a-f]{2})/, '');
   const serial = (trimmed.match(/../g) ?? []).join(':');
-  return SERIAL.test(serial) ? serial : undefined;
+  return SERIAL_NUMBER_PATTERN.test(serial) ? serial : undefined;
 }
 
 /** One spelling of a DN for comparison: attribute types upper-cased, spaces trimmed, attributes sorted. */

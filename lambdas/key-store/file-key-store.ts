@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { isValidKeyName } from '../core/limits.js';
-import { withKeyAdded, withKeyRemoved, type AddKeyOptions } from './key-changes.js';
-import { KeyStoreError, KeyStoreIntegrityError, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
+import { withKeyAdded, withKeyRemoved } from './key-changes.js';
+import { KeyStoreError, KeyStoreIntegrityError, type AddKeyOptions, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
 import { indexOfNames, parseIndex, serializeIndex, withNameChange, type NameIndexData } from './name-index.js';
 import { parseStoredRecord } from './stored-record.js';
 

@@ -1,6 +1,6 @@
 import type { BindingPolicy } from '../core/certificate-binding.js';
 import { importStoredJwk, type KeySizeLimits } from '../core/key-material.js';
-import type { VerificationKey } from '../core/verify-token.js';
+import type { VerificationKey } from '../core/token-checks.js';
 import { KeyStoreIntegrityError, KeyStoreUnavailableError, type KeyStore } from './key-store.js';
 import { changedSince, filterMayContain, hashName, type NameIndexData } from './name-index.js';
 

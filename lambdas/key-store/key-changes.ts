@@ -1,13 +1,5 @@
-import type { BindingPolicy } from '../core/certificate-binding.js';
 import { MAX_KEYS_PER_NAME } from '../core/limits.js';
-import { KeyStoreError, type AddKeyOutcome, type KeyRecord, type StoredKey } from './key-store.js';
-
-export interface AddKeyOptions {
-  /** The binding the caller asks for: it must match the name's when the name exists. */
-  readonly binding?: BindingPolicy | undefined;
-  /** The binding a new name gets when the caller asks for none. */
-  readonly defaultBinding?: BindingPolicy | undefined;
-}
+import { KeyStoreError, type AddKeyOptions, type AddKeyOutcome, type KeyRecord, type StoredKey } from './key-store.js';
 
 /** The pure part of adding a key, shared by both adapters: idempotent by kid, at most two keys. */
 export function withKeyAdded(current: KeyRecord | undefined, name: string, key: StoredKey, options: AddKeyOptions = {}): { outcome: AddKeyOutcome; record: KeyRecord } {

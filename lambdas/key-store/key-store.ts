@@ -1,6 +1,5 @@
 import type { BindingPolicy } from '../core/certificate-binding.js';
 import type { RsaPublicJwk } from '../core/key-material.js';
-import type { AddKeyOptions } from './key-changes.js';
 import type { NameIndexData } from './name-index.js';
 
 /** One registered public key, as stored (DESIGN.md, "Key store"). */
@@ -37,6 +36,14 @@ export type RestoreOutcome = 'restored' | 'already_active';
 export interface RevokeResult {
   readonly name: string;
   readonly deletionDate: string;
+}
+
+/** How a key is added (key-changes.ts applies it). */
+export interface AddKeyOptions {
+  /** The binding the caller asks for: it must match the name's when the name exists. */
+  readonly binding?: BindingPolicy | undefined;
+  /** The binding a new name gets when the caller asks for none. */
+  readonly defaultBinding?: BindingPolicy | undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -7,20 +7,20 @@ import {
   ListSecretsCommand,
   PutSecretValueCommand,
   RestoreSecretCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
   type Filter,
 } from '@aws-sdk/client-secrets-manager';
-import { withKeyAdded, withKeyRemoved, type AddKeyOptions } from './key-changes.js';
-import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
+import { withKeyAdded, withKeyRemoved } from './key-changes.js';
+import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, type AddKeyOptions, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
 import { indexOfNames, NameIndexFullError, parseIndex, serializeIndex, withNameChange, type NameIndexData } from './name-index.js';
+import { DEFAULT_SECRET_PREFIX } from '../core/config.js';
 import { isValidKeyName } from '../core/limits.js';
 import { parseStoredRecord, serializeRecord } from './stored-record.js';
-import { FAIL_FAST_CLIENT_OPTIONS } from '../shared/aws-client-options.js';
+import { backOff, createSecretsManagerClient, errorName, isNowCurrent, MAX_WRITE_ATTEMPTS, nextVersionToken } from '../shared/secrets-manager.js';
 
 export const KEY_NAME_TAG = 'keygate:key-name';
 /** Inside the key prefix (so the prefix's IAM grants cover it) under a name no key name can have. */
 export const INDEX_SECRET_SUFFIX = '_index';
-const MAX_WRITE_ATTEMPTS = 6;
 const NEXT_TOKEN = /^[A-Za-z0-9+/=_-]{1,4096}$/;
 
 export interface SecretsManagerKeyStoreOptions {
@@ -30,37 +30,9 @@ export interface SecretsManagerKeyStoreOptions {
   readonly client?: SecretsManagerClient;
 }
 
-/** A client that gives up quickly: the authorizer must fail closed fast rather than hang. */
-export function createSecretsManagerClient(): SecretsManagerClient {
-  return new SecretsManagerClient(FAIL_FAST_CLIENT_OPTIONS);
-}
-
 type IndexState = { state: 'missing' } | { state: 'scheduled-for-deletion' } | { state: 'broken'; versionId: string } | { state: 'present'; index: NameIndexData; versionId: string };
 
 type SecretState = { state: 'missing' } | { state: 'revoked' } | { state: 'active'; record: KeyRecord; versionId: string };
-
-function errorName(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null ? (error as { name?: string }).name : undefined;
-}
-
-/**
- * The version that follows `versionId`. Every writer that read the same version proposes the same
- * ClientRequestToken, and Secrets Manager refuses a reused token with a different value
- * (ResourceExistsException): that is our compare-and-set. Same token and same value is idempotent.
- */
-/**
- * Whether a put made the current version. A reused token with the same value is accepted without
- * writing anything, even when that version was superseded since (another writer made the same
- * change from the same version, and the secret moved on): then nothing of ours was applied.
- */
-export function isNowCurrent(stages: readonly string[] | undefined): boolean {
-  return stages?.includes('AWSCURRENT') ?? false;
-}
-
-export function nextVersionToken(versionId: string): string {
-  const hex = createHash('sha256').update(`keygate-next:${versionId}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
 
 /** One secret per key name, `<prefix><name>`, tagged `keygate:key-name`. */
 export class SecretsManagerKeyStore implements KeyStore {
@@ -68,7 +40,7 @@ export class SecretsManagerKeyStore implements KeyStore {
   private readonly client: SecretsManagerClient;
 
   constructor(options: SecretsManagerKeyStoreOptions = {}) {
-    this.prefix = options.prefix ?? 'keygate/keys/';
+    this.prefix = options.prefix ?? DEFAULT_SECRET_PREFIX;
     this.client = options.client ?? createSecretsManagerClient();
   }
 
@@ -411,9 +383,4 @@ export class SecretsManagerKeyStore implements KeyStore {
     if (!record) throw new KeyStoreUnavailableError(`"${name}" was restored but cannot be read yet; try again`);
     return { outcome: 'restored', record };
   }
-}
-
-async function backOff(attempt: number): Promise<void> {
-  const ceiling = Math.min(1_000, 25 * 2 ** attempt);
-  await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }

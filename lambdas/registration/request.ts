@@ -50,24 +50,32 @@ export function parseJsonBody<T>(event: APIGatewayProxyEvent, schema: z.ZodType<
   const contentType = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
   if (contentType !== 'application/json') throw new HttpError(415, 'unsupported_media_type', 'send the body as Content-Type: application/json');
   if (text.trim() === '') throw new HttpError(400, 'invalid_json', 'the request body is empty; expected a JSON object');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
-  }
-  if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
-    // A duplicate member ({"publicKey": <private key>, "publicKey": <public key>}) is refused,
-    // not silently resolved to the last one as JSON.parse does.
-    try {
-      parseStrictJsonObject(text);
-    } catch (error) {
-      throw new HttpError(400, 'invalid_json', `the request body is not acceptable JSON: ${error instanceof StrictJsonError ? error.message : 'invalid'}`);
-    }
-  }
-  const parsed = schema.safeParse(json);
+  const parsed = schema.safeParse(jsonOf(text));
   if (!parsed.success) throw new HttpError(400, 'invalid_request', describeIssue(parsed.error.issues[0]));
   return parsed.data;
+}
+
+/**
+ * The body's JSON, parsed once by the strict parser: a duplicate member ({"publicKey": <private
+ * key>, "publicKey": <public key>}) is refused, not silently resolved to the last one as JSON.parse
+ * does. Only a body the strict parser refuses is read by JSON.parse, to tell invalid JSON from an
+ * unacceptable object, and to hand a JSON value that is not an object to the schema.
+ */
+function jsonOf(text: string): unknown {
+  try {
+    return parseStrictJsonObject(text);
+  } catch (error) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
+    }
+    if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
+      throw new HttpError(400, 'invalid_json', `the request body is not acceptable JSON: ${error instanceof StrictJsonError ? error.message : 'invalid'}`);
+    }
+    return json;
+  }
 }
 
 const PRINTABLE_FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;

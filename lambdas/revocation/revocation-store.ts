@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { canonicalDistinguishedName, revocationKey, type RevokedCertificate } from '../core/revocation.js';
+import { canonicalDistinguishedName, revocationKey, SERIAL_NUMBER_PATTERN, type RevokedCertificate } from '../core/revocation.js';
 import { isBoundedString, isStrictObject } from '../core/shape.js';
 import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError } from '../key-store/key-store.js';
-import { createSecretsManagerClient, isNowCurrent, nextVersionToken } from '../key-store/secrets-manager-key-store.js';
+import { backOff, createSecretsManagerClient, errorName, isNowCurrent, MAX_WRITE_ATTEMPTS, nextVersionToken } from '../shared/secrets-manager.js';
 
 /** A Secrets Manager value holds at most 64 KiB; this many entries stay well inside it. */
 export const MAX_REVOKED_CERTIFICATES = 250;
@@ -17,14 +17,12 @@ export interface RevocationStore {
   add(entry: RevokedCertificate): Promise<{ outcome: 'added' | 'already_revoked'; entries: readonly RevokedCertificate[] }>;
 }
 
-const SERIAL = /^[0-9a-f]{2}(?::[0-9a-f]{2}){0,19}$/;
-
 function isRevokedCertificate(value: unknown): value is RevokedCertificate {
   return (
     isStrictObject(value, ['issuer', 'serialNumber', 'revokedAt', 'revokedBy', 'reason']) &&
     isBoundedString(value['issuer'], 1024) &&
     value['issuer'].length > 0 &&
-    isBoundedString(value['serialNumber'], 64, SERIAL) &&
+    isBoundedString(value['serialNumber'], 64, SERIAL_NUMBER_PATTERN) &&
     isBoundedString(value['revokedAt'], 64) &&
     isBoundedString(value['revokedBy'], 2048) &&
     (value['reason'] === undefined || isBoundedString(value['reason'], 256))
@@ -69,8 +67,8 @@ export class SecretsManagerRevocationStore implements RevocationStore {
       return { entries: parseList(result.SecretString ?? ''), versionId: result.VersionId };
     } catch (error) {
       if (error instanceof KeyStoreIntegrityError) throw error;
-      if ((error as { name?: string }).name === 'ResourceNotFoundException') return { entries: [], versionId: undefined };
-      throw new KeyStoreUnavailableError(`Secrets Manager GetSecretValue failed: ${(error as { name?: string }).name ?? 'unknown error'}`, { cause: error });
+      if (errorName(error) === 'ResourceNotFoundException') return { entries: [], versionId: undefined };
+      throw new KeyStoreUnavailableError(`Secrets Manager GetSecretValue failed: ${errorName(error) ?? 'unknown error'}`, { cause: error });
     }
   }
 
@@ -79,7 +77,7 @@ export class SecretsManagerRevocationStore implements RevocationStore {
   }
 
   async add(entry: RevokedCertificate): Promise<{ outcome: 'added' | 'already_revoked'; entries: readonly RevokedCertificate[] }> {
-    for (let attempt = 1; attempt <= 6; attempt++) {
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
       const current = await this.read();
       const change = withEntry(current.entries, entry);
       if (change.outcome === 'already_revoked') return change;
@@ -93,10 +91,10 @@ export class SecretsManagerRevocationStore implements RevocationStore {
           return change;
         }
       } catch (error) {
-        if ((error as { name?: string }).name !== 'ResourceExistsException') {
-          throw new KeyStoreUnavailableError(`Secrets Manager write failed: ${(error as { name?: string }).name ?? 'unknown error'}`, { cause: error });
+        if (errorName(error) !== 'ResourceExistsException') {
+          throw new KeyStoreUnavailableError(`Secrets Manager write failed: ${errorName(error) ?? 'unknown error'}`, { cause: error });
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * attempt));
+        await backOff(attempt);
       }
     }
     throw new KeyStoreError('conflict', 'the revocation list is being changed by someone else; try again');

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
 import { importStoredJwk, rsaJwkThumbprint } from '../../lambdas/core/key-material.js';
-import type { VerificationKey } from '../../lambdas/core/verify-token.js';
+import type { VerificationKey } from '../../lambdas/core/token-checks.js';
 
 export interface TestKeyPair {
   readonly privateKey: KeyObject;

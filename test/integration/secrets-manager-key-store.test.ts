@@ -1,6 +1,7 @@
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretsManagerKeyStore, nextVersionToken } from '../../lambdas/key-store/secrets-manager-key-store.js';
+import { SecretsManagerKeyStore } from '../../lambdas/key-store/secrets-manager-key-store.js';
+import { nextVersionToken } from '../../lambdas/shared/secrets-manager.js';
 import { startMoto, useDummyAwsCredentials, type MotoServer } from '../helpers/moto.js';
 import { storedKey } from '../helpers/stored-keys.js';
 import { describeKeyStoreContract } from './key-store-contract.js';

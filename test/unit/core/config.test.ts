@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readConfig } from '../../../lambdas/core/config.js';
+import { configEnvironment, readConfig, type KeygateConfig } from '../../../lambdas/core/config.js';
 
 describe('readConfig', () => {
   it('applies the documented defaults', () => {
@@ -15,6 +15,7 @@ describe('readConfig', () => {
       defaultBinding: 'none',
       revocationSecret: undefined,
       revocationCacheSeconds: 60,
+      authorizerCacheSeconds: 0,
     });
   });
 
@@ -51,11 +52,39 @@ describe('readConfig', () => {
     ['KEYGATE_DEFAULT_BINDING', 'strict', /KEYGATE_DEFAULT_BINDING="strict" is invalid: expected one of none, subject, thumbprint/],
     ['KEYGATE_REVOCATION_SECRET', 'a:b', /KEYGATE_REVOCATION_SECRET/],
     ['KEYGATE_REVOCATION_CACHE_SECONDS', '901', /from 0 to 900/],
+    ['KEYGATE_AUTHORIZER_CACHE_SECONDS', '3601', /from 0 to 3600/],
   ])('refuses %s=%s, naming the variable, the value and the range', (name, value, message) => {
     expect(() => readConfig({ [name]: value })).toThrow(message);
   });
 
   it('refuses a minimum above the maximum', () => {
     expect(() => readConfig({ KEYGATE_MIN_KEY_BITS: '4096', KEYGATE_MAX_KEY_BITS: '3072' })).toThrow(/above KEYGATE_MAX_KEY_BITS/);
+  });
+});
+
+describe('configEnvironment', () => {
+  const everythingSet: KeygateConfig = {
+    secretPrefix: 'team/keys/',
+    tokenRules: { clockSkewSeconds: 5, maxLifetimeSeconds: 600 },
+    keyCacheSeconds: 120,
+    unknownKeyCacheSeconds: 3,
+    staleIfErrorSeconds: 900,
+    keySizeLimits: { minBits: 3072, maxBits: 8192 },
+    recoveryWindowDays: 14,
+    replayTable: 'keygate-replay',
+    defaultBinding: 'thumbprint',
+    revocationSecret: 'team/revoked-certificates',
+    revocationCacheSeconds: 30,
+    authorizerCacheSeconds: 60,
+  };
+
+  it('round-trips through readConfig: every field written is read back as it was', () => {
+    expect(readConfig(configEnvironment(everythingSet))).toEqual(everythingSet);
+    expect(readConfig(configEnvironment(readConfig({})))).toEqual(readConfig({}));
+  });
+
+  it('writes only the variables named, in that order, and leaves out values the config does not have', () => {
+    const config = { ...everythingSet, replayTable: undefined };
+    expect(configEnvironment(config, ['KEYGATE_MAX_KEY_BITS', 'KEYGATE_REPLAY_TABLE', 'KEYGATE_SECRET_PREFIX'])).toStrictEqual({ KEYGATE_MAX_KEY_BITS: '8192', KEYGATE_SECRET_PREFIX: 'team/keys/' });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TOKEN_RULES } from '../../../lambdas/core/token-rules.js';
-import { verifyToken, type VerificationKey } from '../../../lambdas/core/verify-token.js';
+import type { VerificationKey } from '../../../lambdas/core/token-checks.js';
+import { verifyToken } from '../../../lambdas/core/verify-token.js';
 import { mintToken, rsaKeyPair, signRaw, verificationKey, type TestKeyPair } from '../../helpers/keys.js';
 
 const NOW = 1_790_000_000;

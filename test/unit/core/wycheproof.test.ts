@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { KeyMaterialError, parsePublicKeyInput } from '../../../lambdas/core/key-material.js';
-import { verifyRs512Signature } from '../../../lambdas/core/verify-token.js';
+import { verifyRs512Signature } from '../../../lambdas/core/token-checks.js';
 
 interface WycheproofGroup {
   keySize: number;

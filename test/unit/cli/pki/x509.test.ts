@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCsr, generateKeys, x509, type KeySpec } from '../../../cli/pki/x509.js';
+import { createCsr, generateKeys, x509, type KeySpec } from '../../../../cli/pki/x509.js';
 
 describe('createCsr', () => {
   it.each<[string, KeySpec]>([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseStoredRecord, serializeRecord } from '../../lambdas/key-store/stored-record.js';
-import { storedKey } from '../helpers/stored-keys.js';
+import { parseStoredRecord, serializeRecord } from '../../../lambdas/key-store/stored-record.js';
+import { storedKey } from '../../helpers/stored-keys.js';
 
 const key = storedKey('a');
 const valid = { name: 'acme', keys: [key] };

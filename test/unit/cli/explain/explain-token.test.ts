@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { explainToken, type Explanation } from '../../../cli/explain/explain-token.js';
-import { DEFAULT_TOKEN_RULES } from '../../../lambdas/core/token-rules.js';
-import { mintToken, rsaKeyPair, signRaw } from '../../helpers/keys.js';
+import { explainToken, type Explanation } from '../../../../cli/explain/explain-token.js';
+import { DEFAULT_TOKEN_RULES } from '../../../../lambdas/core/token-rules.js';
+import { mintToken, rsaKeyPair, signRaw } from '../../../helpers/keys.js';
 
 const NOW = 1_790_000_000;
 const pair = rsaKeyPair(2048);

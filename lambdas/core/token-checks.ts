@@ -1,0 +1,94 @@
+import { verify, type KeyObject } from 'node:crypto';
+import { decodeCompactJws } from './compact-jws.js';
+import type { JsonObject } from './strict-json.js';
+import { deny, type Denial } from './reasons.js';
+import { checkClaims, checkHeader, type TokenClaims, type TokenRules } from './token-rules.js';
+
+/** One of a name's active keys, imported once and reused. */
+export interface VerificationKey {
+  readonly kid: string;
+  readonly key: KeyObject;
+  /** Modulus length in bytes: an RSASSA-PKCS1-v1_5 signature is exactly this long. */
+  readonly modulusBytes: number;
+}
+
+/** A token whose header and claims passed; its signature still has to be checked against the name's keys. */
+export interface UnverifiedToken extends TokenClaims {
+  readonly signingInput: Buffer;
+  readonly signature: Buffer;
+}
+
+export interface VerifiedToken {
+  readonly ok: true;
+  readonly keyName: string;
+  readonly kid: string;
+  readonly jti: string;
+  readonly iat: number;
+  readonly exp: number;
+  readonly payload: TokenClaims['payload'];
+}
+
+/**
+ * Headers that decoded, parsed and passed checkHeader, by their exact segment text. A client sends
+ * the same header ({"alg":"RS512","kid":…}) with every token, and decoding and parsing it was a
+ * third of the pre-signature time (profiled). Bounded in entries and segment length; emptied when
+ * full. checkHeader still runs on every token, on the (frozen) cached parse result.
+ */
+const HEADER_CACHE_ENTRIES = 64;
+const HEADER_CACHE_MAX_SEGMENT = 512;
+const checkedHeaders = new Map<string, JsonObject>();
+
+function rememberHeader(segment: string, header: JsonObject): void {
+  if (segment.length > HEADER_CACHE_MAX_SEGMENT || checkedHeaders.has(segment)) return;
+  if (checkedHeaders.size >= HEADER_CACHE_ENTRIES) checkedHeaders.clear();
+  checkedHeaders.set(segment, Object.freeze(header));
+}
+
+/**
+ * Everything but the signature, in the order cheapest first: size, structure, header, claims.
+ * Runs before any key look-up so that malformed or expired tokens never reach the key store.
+ */
+export function checkTokenBeforeSignature(token: string, nowSeconds: number, rules: TokenRules): UnverifiedToken | Denial {
+  const decoded = decodeCompactJws(token, checkedHeaders);
+  if (!decoded.ok) return decoded;
+  const header = checkHeader(decoded.header);
+  if (!header.ok) return header;
+  rememberHeader(decoded.headerSegment, decoded.header);
+  const claims = checkClaims(decoded.payload, nowSeconds, rules);
+  if (!claims.ok) return claims;
+  // Built field by field: an object spread here was a quarter of the pre-signature time (profiled).
+  return {
+    ok: true,
+    keyName: claims.keyName,
+    jti: claims.jti,
+    iat: claims.iat,
+    exp: claims.exp,
+    payload: claims.payload,
+    kid: header.kid,
+    signingInput: decoded.signingInput,
+    signature: decoded.signature,
+  };
+}
+
+/** RSASSA-PKCS1-v1_5 with SHA-512. A signature of the wrong length is refused before any arithmetic. */
+export function verifyRs512Signature(key: VerificationKey, signingInput: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.length !== key.modulusBytes) return false;
+  try {
+    return verify('sha512', signingInput, key.key, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** Checks the signature against the name's active keys; `kid`, when given, selects exactly one. */
+export function checkSignature(token: UnverifiedToken, keys: readonly VerificationKey[] | undefined): VerifiedToken | Denial {
+  if (!keys || keys.length === 0) return deny('unknown_key', 'no active key is registered under this name');
+  const candidates = token.kid === undefined ? keys : keys.filter((k) => k.kid === token.kid);
+  if (candidates.length === 0) return deny('unknown_kid', 'kid does not match any active key of this name');
+  for (const candidate of candidates) {
+    if (verifyRs512Signature(candidate, token.signingInput, token.signature)) {
+      return { ok: true, keyName: token.keyName, kid: candidate.kid, jti: token.jti, iat: token.iat, exp: token.exp, payload: token.payload };
+    }
+  }
+  return deny('invalid_signature', 'the signature does not verify with any active key of this name');
+}
