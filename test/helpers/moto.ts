@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 
 /** A real moto_server on a free 127.0.0.1 port, started and stopped by the tests. */
 export interface MotoServer {
@@ -75,5 +76,22 @@ export async function startMoto(): Promise<MotoServer> {
       child = launch(port);
       await waitUntilUp(endpoint, child);
     },
+  };
+}
+
+/**
+ * For a test file: moto started before its tests, with dummy credentials pointing at it, and
+ * stopped after them. Returns the running server (for an outage: `moto().restart()`).
+ */
+export function useMotoServer(): () => MotoServer {
+  let moto: MotoServer | undefined;
+  beforeAll(async () => {
+    moto = await startMoto();
+    useDummyAwsCredentials(moto.endpoint);
+  });
+  afterAll(async () => moto?.stop());
+  return () => {
+    if (!moto) throw new Error('moto has not started: call useMotoServer() at the top of the test file');
+    return moto;
   };
 }

@@ -1,6 +1,6 @@
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createAuthorizerHandler } from '../../lambdas/authorizer/create-handler.js';
 import { readConfig } from '../../lambdas/core/config.js';
 import { rsaJwkThumbprint } from '../../lambdas/core/key-material.js';
@@ -9,16 +9,11 @@ import type { KeyStore } from '../../lambdas/key-store/key-store.js';
 import { SecretsManagerKeyStore } from '../../lambdas/key-store/secrets-manager-key-store.js';
 import { authorizerEvent, captureOutput, jsonLines, lambdaContext } from '../helpers/events.js';
 import { mintToken, rsaKeyPair, signRaw } from '../helpers/keys.js';
-import { startMoto, useDummyAwsCredentials, type MotoServer } from '../helpers/moto.js';
+import { useMotoServer } from '../helpers/moto.js';
 import { storedKey } from '../helpers/stored-keys.js';
 import { createSelfSignedCa, issueCertificate } from '../../cli/pki/x509.js';
 
-let moto: MotoServer;
-beforeAll(async () => {
-  moto = await startMoto();
-  useDummyAwsCredentials(moto.endpoint);
-});
-afterAll(async () => moto?.stop());
+const moto = useMotoServer();
 
 const T0 = 1_790_000_000_000;
 let prefixCounter = 0;
@@ -233,7 +228,7 @@ describe('authorizer handler against moto_server', () => {
     await store.addKey('acme', storedKey('default'));
     const at = () => Math.floor(clock.now / 1000);
     expect(reasonOf(await invoke(`Bearer ${await mintToken(pair, { nowSeconds: at() })}`))).toBe('allow');
-    await moto.stop();
+    await moto().stop();
     try {
       clock.now += 120_000; // cache expired, inside the stale window
       const { result, output } = await captureOutput(async () => invoke(`Bearer ${await mintToken(pair, { nowSeconds: at() })}`));
@@ -245,7 +240,7 @@ describe('authorizer handler against moto_server', () => {
       clock.now += 300_000; // past the stale window
       await expect(invoke(`Bearer ${await mintToken(pair, { nowSeconds: at() })}`)).rejects.toMatchObject({ name: 'AuthorizerUnavailableError' });
     } finally {
-      await moto.restart();
+      await moto().restart();
     }
   }, 60_000);
 

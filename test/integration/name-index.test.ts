@@ -1,19 +1,14 @@
 import { DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createAuthorizerHandler } from '../../lambdas/authorizer/create-handler.js';
 import { readConfig } from '../../lambdas/core/config.js';
 import { SecretsManagerKeyStore } from '../../lambdas/key-store/secrets-manager-key-store.js';
 import { createRegistrationHandler } from '../../lambdas/registration/create-handler.js';
 import { authorizerEvent, captureOutput, lambdaContext, registrationEvent } from '../helpers/events.js';
 import { mintToken, rsaKeyPair, signRaw, type TestKeyPair } from '../helpers/keys.js';
-import { startMoto, useDummyAwsCredentials, type MotoServer } from '../helpers/moto.js';
+import { useMotoServer } from '../helpers/moto.js';
 
-let moto: MotoServer;
-beforeAll(async () => {
-  moto = await startMoto();
-  useDummyAwsCredentials(moto.endpoint);
-});
-afterAll(async () => moto?.stop());
+useMotoServer();
 
 const T0 = 1_790_000_000_000;
 const pair = rsaKeyPair(2048);

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAuthorizerHandler } from '../../lambdas/authorizer/create-handler.js';
 import { readConfig } from '../../lambdas/core/config.js';
 import { createRegistrationHandler } from '../../lambdas/registration/create-handler.js';
@@ -8,15 +8,10 @@ import { createSelfSignedCa, issueCertificate } from '../../cli/pki/x509.js';
 import { authorizerEvent, captureOutput, jsonLines, lambdaContext, registrationEvent, type ProxyEventOptions } from '../helpers/events.js';
 import { mintToken, rsaKeyPair } from '../helpers/keys.js';
 import { expectNoFragments, secretFragments } from '../helpers/leaks.js';
-import { startMoto, useDummyAwsCredentials, type MotoServer } from '../helpers/moto.js';
+import { useMotoServer } from '../helpers/moto.js';
 import { pkcs1PemWithExponent, rsaPublicKeyPemOfBits } from '../helpers/odd-keys.js';
 
-let moto: MotoServer;
-beforeAll(async () => {
-  moto = await startMoto();
-  useDummyAwsCredentials(moto.endpoint);
-});
-afterAll(async () => moto?.stop());
+useMotoServer();
 
 let counter = 0;
 function setup() {

@@ -1,17 +1,12 @@
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SecretsManagerKeyStore } from '../../lambdas/key-store/secrets-manager-key-store.js';
 import { nextVersionToken } from '../../lambdas/shared/secrets-manager.js';
-import { startMoto, useDummyAwsCredentials, type MotoServer } from '../helpers/moto.js';
+import { useMotoServer } from '../helpers/moto.js';
 import { storedKey } from '../helpers/stored-keys.js';
 import { describeKeyStoreContract } from './key-store-contract.js';
 
-let moto: MotoServer;
-beforeAll(async () => {
-  moto = await startMoto();
-  useDummyAwsCredentials(moto.endpoint);
-});
-afterAll(async () => moto?.stop());
+useMotoServer();
 
 let prefix = 'keygate/keys/';
 let n = 0;
