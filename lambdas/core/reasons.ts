@@ -2,7 +2,11 @@
  * Deny reasons. Every deny carries an internal reason (logged, counted) and the public reason
  * derived from it (sent to the caller). Public reasons never reveal whether a key name exists.
  */
-export const INTERNAL_REASONS = [
+/**
+ * Reasons decided from the token alone, before any key, name, certificate or replay record is
+ * consulted: their detail is sent to the caller (publicDetailOf).
+ */
+const TOKEN_ONLY_REASONS = [
   'malformed_authorization',
   'malformed_token',
   'token_too_large',
@@ -13,13 +17,9 @@ export const INTERNAL_REASONS = [
   'token_expired',
   'token_not_yet_valid',
   'lifetime_too_long',
-  'unknown_key',
-  'unknown_kid',
-  'invalid_signature',
-  'replayed_token',
-  'client_certificate_mismatch',
-  'certificate_revoked',
 ] as const;
+
+export const INTERNAL_REASONS = [...TOKEN_ONLY_REASONS, 'unknown_key', 'unknown_kid', 'invalid_signature', 'replayed_token', 'client_certificate_mismatch', 'certificate_revoked'] as const;
 
 export type InternalReason = (typeof INTERNAL_REASONS)[number];
 
@@ -72,22 +72,10 @@ export function deny(reason: InternalReason, detail: string): Denial {
 }
 
 /**
- * Denials whose detail is sent to the caller: those decided from the token alone, before any key,
- * name, certificate or replay record is consulted. The others keep the bare public reason, so no
- * answer tells whether a name exists or which check behind it failed.
+ * Denials whose detail is sent to the caller: the token-only ones. The others keep the bare public
+ * reason, so no answer tells whether a name exists or which check behind it failed.
  */
-const REASONS_WITH_PUBLIC_DETAIL: ReadonlySet<InternalReason> = new Set<InternalReason>([
-  'malformed_authorization',
-  'malformed_token',
-  'token_too_large',
-  'unsupported_algorithm',
-  'invalid_subject',
-  'missing_claim',
-  'invalid_claim',
-  'token_expired',
-  'token_not_yet_valid',
-  'lifetime_too_long',
-]);
+const REASONS_WITH_PUBLIC_DETAIL: ReadonlySet<InternalReason> = new Set<InternalReason>(TOKEN_ONLY_REASONS);
 
 export const MAX_PUBLIC_DETAIL_LENGTH = 240;
 

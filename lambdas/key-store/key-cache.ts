@@ -1,3 +1,4 @@
+import type { KeyLookup as PipelineKeyLookup } from '../core/authorization.js';
 import type { BindingPolicy } from '../core/certificate-binding.js';
 import { importStoredJwk, type KeySizeLimits } from '../core/key-material.js';
 import type { VerificationKey } from '../core/token-checks.js';
@@ -60,11 +61,8 @@ export class KeyIndexUnavailableError extends KeyStoreUnavailableError {
  */
 export type KeyLookupSource = 'cache' | 'store' | 'stale' | 'over-budget' | 'index';
 
-export interface KeyLookup {
-  /** The name's usable keys; undefined for an unknown, revoked or deleted name. */
-  readonly keys: readonly VerificationKey[] | undefined;
-  /** The name's certificate binding, as stored (undefined: none was recorded). */
-  readonly binding: BindingPolicy | undefined;
+/** The pipeline's look-up (keys and binding), with where the answer came from. */
+export interface KeyLookup extends PipelineKeyLookup {
   readonly source: KeyLookupSource;
 }
 
