@@ -6,7 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { FAULT_METRICS, KEY_INDEX_MISSING_METRIC, KEY_STORE_INTEGRITY_METRIC } from '../lambdas/shared/metric-names.js';
+import { FAULT_METRICS, KEY_INDEX_MISSING_METRIC, KEY_STORE_INTEGRITY_METRIC, LOOKUP_METRICS } from '../lambdas/shared/metric-names.js';
 
 export interface KeygateMonitoringProps {
   /** The keygate REST API (its stage's requests, 5XX and latency). */
@@ -126,10 +126,10 @@ export class KeygateMonitoring extends Construct {
       graph('Faults (the authorizer failed closed)', [...faults.map((name) => this.metric(name)), authorizer.metricErrors(sum), authorizer.metricThrottles(sum)]),
       // A cache miss is a GetSecretValue call: the Secrets Manager reads that cost money and share the Region's quota.
       graph('Secrets Manager reads (key cache misses) and names refused without one', [
-        this.metric('KeyCacheMiss'),
-        this.metric('KeyCacheHit'),
-        this.metric('KeyCacheStale'),
-        this.metric('NameNotRegistered'),
+        this.metric(LOOKUP_METRICS.store),
+        this.metric(LOOKUP_METRICS.cache),
+        this.metric(LOOKUP_METRICS.stale),
+        this.metric(LOOKUP_METRICS.index),
       ]),
     );
   }

@@ -15,7 +15,7 @@ import type { KeyStore } from '../key-store/key-store.js';
 import type { ReplayGuard } from '../replay/replay-guard.js';
 import { RevocationCache } from '../revocation/revocation-cache.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
-import { FAULT_METRICS, KEY_INDEX_MISSING_METRIC, KEY_STORE_INTEGRITY_METRIC } from '../shared/metric-names.js';
+import { FAULT_METRICS, KEY_INDEX_MISSING_METRIC, KEY_STORE_INTEGRITY_METRIC, LOOKUP_METRICS } from '../shared/metric-names.js';
 import { createLogger, createMetrics } from '../shared/observability.js';
 
 export interface AuthorizerDependencies {
@@ -42,9 +42,6 @@ export class AuthorizerUnavailableError extends Error {
 }
 
 const CERTIFICATE_CACHE_SIZE = 256;
-
-const LOOKUP_METRICS = { cache: 'KeyCacheHit', store: 'KeyCacheMiss', stale: 'KeyCacheStale', 'over-budget': 'UnknownNameBudgetExceeded', index: 'NameNotRegistered' } as const;
-
 
 /**
  * The REQUEST authorizer, built around a key store. The deployed handler passes the Secrets Manager

@@ -11,3 +11,6 @@ export const KEY_STORE_INTEGRITY_METRIC = 'KeyStoreIntegrityError';
 
 /** No name index yet: names are read within the unknown-name budget. */
 export const KEY_INDEX_MISSING_METRIC = 'KeyIndexMissing';
+
+/** Where each key look-up was answered from: a KeyCacheMiss is a Secrets Manager read. */
+export const LOOKUP_METRICS = { cache: 'KeyCacheHit', store: 'KeyCacheMiss', stale: 'KeyCacheStale', 'over-budget': 'UnknownNameBudgetExceeded', index: 'NameNotRegistered' } as const;
