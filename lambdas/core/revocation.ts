@@ -59,3 +59,11 @@ export function canonicalCertificateName(nodeName: string): string {
 export function revocationKey(canonicalIssuer: string, serialNumber: string): string {
   return `${canonicalIssuer}\u0000${serialNumber}`;
 }
+
+/**
+ * The key of a stored entry. Entries hold the canonical issuer; it is canonicalized again so an
+ * entry written by hand still matches.
+ */
+export function revokedEntryKey(entry: Pick<RevokedCertificate, 'issuer' | 'serialNumber'>): string {
+  return revocationKey(canonicalDistinguishedName(entry.issuer) ?? entry.issuer, entry.serialNumber);
+}

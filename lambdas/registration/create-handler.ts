@@ -6,7 +6,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { KeygateConfig } from '../core/config.js';
 import { KeyMaterialError } from '../core/key-material.js';
 import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, type KeyStore } from '../key-store/key-store.js';
-import type { RevocationStore } from '../revocation/revocation-store.js';
+import { RevocationListConflictError, RevocationListIntegrityError, RevocationStoreUnavailableError, type RevocationStore } from '../revocation/revocation-store.js';
 import { createLogger, createMetrics } from '../shared/observability.js';
 import { certificateRevocationRoutes } from './certificate-revocation-routes.js';
 import { errorResponse, HttpError } from './http.js';
@@ -42,8 +42,10 @@ function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof KeyMaterialError) return new HttpError(400, error.code, error.message);
   if (error instanceof KeyStoreError) return new HttpError(STORE_ERROR_STATUS[error.code], error.code, error.message);
-  if (error instanceof KeyStoreUnavailableError) return new HttpError(503, 'key_store_unavailable', 'the key store is unavailable; try again shortly', { 'retry-after': '5' });
-  if (error instanceof KeyStoreIntegrityError) return new HttpError(500, 'key_store_integrity_error', 'a stored value is not in the keygate format; an operator must inspect it');
+  if (error instanceof RevocationListConflictError) return new HttpError(409, 'conflict', error.message);
+  // Both stores are Secrets Manager: one answer for either being out or holding a foreign value.
+  if (error instanceof KeyStoreUnavailableError || error instanceof RevocationStoreUnavailableError) return new HttpError(503, 'key_store_unavailable', 'the key store is unavailable; try again shortly', { 'retry-after': '5' });
+  if (error instanceof KeyStoreIntegrityError || error instanceof RevocationListIntegrityError) return new HttpError(500, 'key_store_integrity_error', 'a stored value is not in the keygate format; an operator must inspect it');
   return new HttpError(500, 'internal_error', 'an unexpected error occurred');
 }
 

@@ -1,4 +1,4 @@
-import { canonicalDistinguishedName, revocationKey } from '../core/revocation.js';
+import { revocationKey, revokedEntryKey } from '../core/revocation.js';
 import type { RevocationStore } from './revocation-store.js';
 
 /**
@@ -31,8 +31,7 @@ export class RevocationCache {
       try {
         const entries = await this.store.list();
         const now = this.now();
-        // Entries hold the canonical issuer; canonicalize again so an entry written by hand still matches.
-        this.revoked = new Set(entries.map((e) => revocationKey(canonicalDistinguishedName(e.issuer) ?? e.issuer, e.serialNumber)));
+        this.revoked = new Set(entries.map(revokedEntryKey));
         this.expiresAt = now + this.options.cacheSeconds * 1000;
         this.staleUntil = this.expiresAt + this.options.staleIfErrorSeconds * 1000;
         return this.revoked;

@@ -3,13 +3,27 @@ import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { canonicalDistinguishedName, revocationKey, SERIAL_NUMBER_PATTERN, type RevokedCertificate } from '../core/revocation.js';
+import { revokedEntryKey, SERIAL_NUMBER_PATTERN, type RevokedCertificate } from '../core/revocation.js';
 import { isBoundedString, isStrictObject } from '../core/shape.js';
-import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError } from '../key-store/key-store.js';
 import { backOff, createSecretsManagerClient, errorName, isNowCurrent, MAX_WRITE_ATTEMPTS, nextVersionToken } from '../shared/secrets-manager.js';
 
 /** A Secrets Manager value holds at most 64 KiB; this many entries stay well inside it. */
 export const MAX_REVOKED_CERTIFICATES = 250;
+
+/** A change the caller can act on (maps to a 409): the list is full, or others kept changing it. */
+export class RevocationListConflictError extends Error {
+  override readonly name = 'RevocationListConflictError';
+}
+
+/** The store could not be reached or answered with a fault: the authorizer fails closed. */
+export class RevocationStoreUnavailableError extends Error {
+  override readonly name = 'RevocationStoreUnavailableError';
+}
+
+/** The stored list does not have the shape keygate writes: it is not trusted blindly. */
+export class RevocationListIntegrityError extends Error {
+  override readonly name = 'RevocationListIntegrityError';
+}
 
 /** The list of client certificates revoked by support staff. */
 export interface RevocationStore {
@@ -36,20 +50,19 @@ function parseList(text: string): RevokedCertificate[] {
   } catch {
     json = undefined;
   }
-  if (!isStrictObject(json, ['entries'])) throw new KeyStoreIntegrityError('the revocation list is not in the keygate format');
+  if (!isStrictObject(json, ['entries'])) throw new RevocationListIntegrityError('the revocation list is not in the keygate format');
   const { entries } = json;
   if (!Array.isArray(entries) || entries.length > MAX_REVOKED_CERTIFICATES || !entries.every(isRevokedCertificate)) {
-    throw new KeyStoreIntegrityError('the revocation list is not in the keygate format');
+    throw new RevocationListIntegrityError('the revocation list is not in the keygate format');
   }
   return entries;
 }
 
 function withEntry(entries: readonly RevokedCertificate[], entry: RevokedCertificate): { outcome: 'added' | 'already_revoked'; entries: readonly RevokedCertificate[] } {
-  const keyOf = (e: RevokedCertificate) => revocationKey(canonicalDistinguishedName(e.issuer) ?? e.issuer, e.serialNumber);
-  const key = keyOf(entry);
-  if (entries.some((e) => keyOf(e) === key)) return { outcome: 'already_revoked', entries };
+  const key = revokedEntryKey(entry);
+  if (entries.some((e) => revokedEntryKey(e) === key)) return { outcome: 'already_revoked', entries };
   if (entries.length >= MAX_REVOKED_CERTIFICATES) {
-    throw new KeyStoreError('conflict', `the revocation list is full (${MAX_REVOKED_CERTIFICATES} certificates); issue new certificates from a new CA and retire the old one`);
+    throw new RevocationListConflictError(`the revocation list is full (${MAX_REVOKED_CERTIFICATES} certificates); issue new certificates from a new CA and retire the old one`);
   }
   return { outcome: 'added', entries: [...entries, entry] };
 }
@@ -66,9 +79,9 @@ export class SecretsManagerRevocationStore implements RevocationStore {
       const result = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretName }));
       return { entries: parseList(result.SecretString ?? ''), versionId: result.VersionId };
     } catch (error) {
-      if (error instanceof KeyStoreIntegrityError) throw error;
+      if (error instanceof RevocationListIntegrityError) throw error;
       if (errorName(error) === 'ResourceNotFoundException') return { entries: [], versionId: undefined };
-      throw new KeyStoreUnavailableError(`Secrets Manager GetSecretValue failed: ${errorName(error) ?? 'unknown error'}`, { cause: error });
+      throw new RevocationStoreUnavailableError(`Secrets Manager GetSecretValue failed: ${errorName(error) ?? 'unknown error'}`, { cause: error });
     }
   }
 
@@ -92,12 +105,12 @@ export class SecretsManagerRevocationStore implements RevocationStore {
         }
       } catch (error) {
         if (errorName(error) !== 'ResourceExistsException') {
-          throw new KeyStoreUnavailableError(`Secrets Manager write failed: ${errorName(error) ?? 'unknown error'}`, { cause: error });
+          throw new RevocationStoreUnavailableError(`Secrets Manager write failed: ${errorName(error) ?? 'unknown error'}`, { cause: error });
         }
         await backOff(attempt);
       }
     }
-    throw new KeyStoreError('conflict', 'the revocation list is being changed by someone else; try again');
+    throw new RevocationListConflictError('the revocation list is being changed by someone else; try again');
   }
 }
 

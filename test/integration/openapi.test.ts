@@ -8,7 +8,7 @@ import { readConfig } from '../../lambdas/core/config.js';
 import { FileKeyStore } from '../../lambdas/key-store/file-key-store.js';
 import { KeyStoreError, KeyStoreUnavailableError, type KeyStore } from '../../lambdas/key-store/key-store.js';
 import { createRegistrationHandler } from '../../lambdas/registration/create-handler.js';
-import { FileRevocationStore, type RevocationStore } from '../../lambdas/revocation/revocation-store.js';
+import { FileRevocationStore, RevocationStoreUnavailableError, type RevocationStore } from '../../lambdas/revocation/revocation-store.js';
 import { captureOutput, lambdaContext, registrationEvent, type ProxyEventOptions } from '../helpers/events.js';
 import { rsaKeyPair } from '../helpers/keys.js';
 import { documentedResponses, openApiValidator } from '../helpers/openapi.js';
@@ -47,10 +47,10 @@ function recorder(keyStore?: KeyStore, options: { revocations?: boolean | Revoca
 const put = (name: string, publicKey: string, extra: Partial<ProxyEventOptions> = {}): ProxyEventOptions => ({ method: 'PUT', resource: '/keys/{name}', pathParameters: { name }, body: { publicKey }, ...extra });
 
 /** A store that is down: the one fault a file store cannot produce on demand. */
-function down<T extends object>(): T {
+function down<T extends object>(fault: () => Error = () => new KeyStoreUnavailableError('Secrets Manager GetSecretValue failed: ThrottlingException')): T {
   return new Proxy({} as T, {
     get: () => async () => {
-      throw new KeyStoreUnavailableError('Secrets Manager GetSecretValue failed: ThrottlingException');
+      throw fault();
     },
   });
 }
@@ -124,7 +124,7 @@ async function exchanges(): Promise<Exchange[]> {
   results.push(await withoutRevocation({ method: 'GET', resource: '/revocations' }));
   results.push(await withoutRevocation(revoke({ issuer: 'CN=x', serialNumber: '01' })));
   // The stores down: every route answers 503 with Retry-After.
-  const storesDown = recorder(down<KeyStore>(), { revocations: down<RevocationStore>() });
+  const storesDown = recorder(down<KeyStore>(), { revocations: down<RevocationStore>(() => new RevocationStoreUnavailableError('Secrets Manager GetSecretValue failed: ThrottlingException')) });
   for (const options of [
     { method: 'GET', resource: '/keys' },
     put('acme', a.publicKeyPem),
