@@ -32,8 +32,9 @@ const PERIOD = Duration.minutes(5);
 const SERVICE_DIMENSION = { service: 'keygate' };
 
 /**
- * keygate's alarms and dashboard. Every alarm notifies `alarmTopic`; each one means callers are
- * turned away (503s, a broken key) rather than a rate to watch, so each fires on one event in 5 minutes.
+ * keygate's alarms and dashboard. Every alarm notifies `alarmTopic`; each one but the key-age alarm
+ * means callers are turned away (503s, a broken key) rather than a rate to watch, so each fires on
+ * one event in 5 minutes. The key-age alarm (opt-in) warns before keys are refused.
  */
 export class KeygateMonitoring extends Construct {
   readonly alarmTopic: sns.ITopic;
