@@ -1,13 +1,10 @@
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeygateApi, KeygateApiError, type KeygateApiProps } from '../../lib/keygate-api.js';
-import { CDK_JSON_CONTEXT, CERTIFICATE_ARN, CFN_LINT_TEST_TIMEOUT_MS, clientCa, expectCfnLintClean, templatesIn, tempDir, writePem } from './support.js';
+import { CDK_JSON_CONTEXT, CFN_LINT_TEST_TIMEOUT_MS, clientCa, expectCfnLintClean, keygateApiProps, templatesIn, tempDir, writePem } from './support.js';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -21,14 +18,7 @@ beforeAll(async () => {
 function keygateStack(override: Partial<KeygateApiProps>, outdir = join(temp.dir, `app-${Math.random().toString(36).slice(2)}`)) {
   const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'KeyAge', { env: { account: '111122223333', region: 'eu-west-1' } });
-  const api = new KeygateApi(stack, 'Keygate', {
-    domainName: 'api.example.com',
-    certificate: acm.Certificate.fromCertificateArn(stack, 'Certificate', CERTIFICATE_ARN),
-    truststoreBucket: s3.Bucket.fromBucketName(stack, 'Bucket', 'truststore-bucket'),
-    truststorePath: truststore,
-    supportPrincipals: [new iam.ArnPrincipal('arn:aws:iam::111122223333:role/SupportStaff')],
-    ...override,
-  });
+  const api = new KeygateApi(stack, 'Keygate', keygateApiProps(stack, truststore, override));
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, api };
 }
