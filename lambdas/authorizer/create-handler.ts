@@ -28,8 +28,6 @@ export interface AuthorizerDependencies {
   readonly now?: () => number;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
-  /** Most kids the key-age warnings remember (tests). @default 20000 */
-  readonly maxWarnedKids?: number;
   /** Overrides of the key cache's fixed bounds (tests and benchmarks). */
   readonly cache?: Partial<Pick<KeyCacheOptions, 'unknownNameBudget' | 'maxEntries' | 'maxUnknownEntries'>>;
   /** When given, each accepted token's jti is recorded once and a second use is denied (replayed_token). */
@@ -127,7 +125,7 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     return unavailable(error instanceof KeyIndexUnavailableError ? 'key index' : 'key store', error, keyName);
   }
 
-  const keyAgeWarnings = new KeyAgeWarnings(dependencies.maxWarnedKids);
+  const keyAgeWarnings = new KeyAgeWarnings();
 
   /** The age of the key that verified, as the KeyAgeDays metric, and a warning (once per kid per hour) when it nears the limit. */
   function noteKeyAge(keyName: string, kid: string, lookup: KeyLookup, nowMs: number): void {
