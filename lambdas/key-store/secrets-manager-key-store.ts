@@ -10,8 +10,8 @@ import {
   type SecretsManagerClient,
   type Filter,
 } from '@aws-sdk/client-secrets-manager';
-import { withKeyAdded, withKeyRemoved } from './key-changes.js';
-import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, type AddKeyOptions, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
+import { withAccessChanged, withKeyAdded, withKeyRemoved } from './key-changes.js';
+import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, type AccessChange, type AccessChangeOutcome, type AddKeyOptions, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
 import { indexOfNames, NameIndexFullError, parseIndex, serializeIndex, withNameChange, type NameIndexData } from './name-index.js';
 import { DEFAULT_SECRET_PREFIX } from '../core/config.js';
 import { isValidKeyName } from '../core/limits.js';
@@ -270,6 +270,31 @@ export class SecretsManagerKeyStore implements KeyStore {
         const current = attempt === 1 ? first : await this.read(name);
         const record = withKeyRemoved(current.state === 'active' ? current.record : undefined, name, kid);
         if (current.state === 'active' && (await this.put(name, record, current.versionId))) return record;
+        await backOff(attempt);
+      }
+      throw new KeyStoreError('conflict', `"${name}" is being changed by someone else; try again`);
+    });
+  }
+
+  /**
+   * An access change can take something away (a route, the freedom to use any certificate), so it
+   * runs between the index's begin and end marks, as a removal does.
+   */
+  async changeAccess(name: string, change: AccessChange): Promise<{ outcome: AccessChangeOutcome; record: KeyRecord }> {
+    const first = await this.read(name);
+    if (first.state === 'revoked') throw new KeyStoreError('name_revoked', `"${name}" is revoked; restore it (POST /keys/${name}/restore) before changing its access`);
+    const preview = withAccessChanged(first.state === 'active' ? first.record : undefined, name, change); // refusals before any index write
+    if (preview.outcome === 'unchanged') {
+      await this.settleIndex(name);
+      return preview;
+    }
+    return this.removing(name, async () => {
+      for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+        const current = attempt === 1 ? first : await this.read(name);
+        if (current.state === 'revoked') throw new KeyStoreError('name_revoked', `"${name}" is revoked`);
+        const result = withAccessChanged(current.state === 'active' ? current.record : undefined, name, change);
+        if (result.outcome === 'unchanged') return result;
+        if (current.state === 'active' && (await this.put(name, result.record, current.versionId))) return result;
         await backOff(attempt);
       }
       throw new KeyStoreError('conflict', `"${name}" is being changed by someone else; try again`);

@@ -176,10 +176,12 @@ describe('registration routes and the support role', () => {
   it('puts every /keys route behind AWS_IAM and no other route', () => {
     const methods = service.findResources('AWS::ApiGateway::Method');
     const iamMethods = Object.values(methods).filter((m) => m['Properties']['AuthorizationType'] === 'AWS_IAM');
-    expect(iamMethods).toHaveLength(6);
+    expect(iamMethods).toHaveLength(7);
     expect(Object.values(methods).every((m) => ['AWS_IAM', 'CUSTOM'].includes(m['Properties']['AuthorizationType']))).toBe(true);
     const restore = logicalId(service, 'AWS::ApiGateway::Resource', { PathPart: 'restore' });
     service.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', ResourceId: { Ref: restore }, AuthorizationType: 'AWS_IAM' });
+    const access = logicalId(service, 'AWS::ApiGateway::Resource', { PathPart: 'access' });
+    service.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'PUT', ResourceId: { Ref: access }, AuthorizationType: 'AWS_IAM' });
   });
 
   it('limits /keys in the resource policy to the support role', () => {
