@@ -11,7 +11,7 @@ function sameAccess(a: NameAccessSettings, b: NameAccessSettings): boolean {
 
 /** A record with exactly these access settings (absent members are left out, so stored records stay as before). */
 function withAccess(record: KeyRecord, access: NameAccessSettings): KeyRecord {
-  const { routes: _routes, certificatePins: _pins, ...rest } = record;
+  const rest: KeyRecord = { name: record.name, keys: record.keys, ...(record.binding ? { binding: record.binding } : {}) };
   return { ...rest, ...(access.routes ? { routes: access.routes } : {}), ...(access.certificatePins ? { certificatePins: access.certificatePins } : {}) };
 }
 
