@@ -6,6 +6,7 @@ import { loadCa } from '../../cli/pki/ca-store.js';
 import { distinguishedName, issueCertificate } from '../../cli/pki/x509.js';
 import { buildCli, keygate } from '../cli/setup.js';
 import { httpsRequest } from '../helpers/https-client.js';
+import { openApiValidator } from '../helpers/openapi.js';
 import { mintToken, rsaKeyPair } from '../helpers/keys.js';
 import { startServe, stopServe, type Running } from '../helpers/local-serve.js';
 
@@ -26,6 +27,7 @@ interface ClientCert {
   readonly certFile: string;
 }
 let demo: ClientCert;
+const validate = openApiValidator();
 let sameCa: ClientCert;
 
 beforeAll(async () => {
@@ -53,6 +55,8 @@ async function call(method: string, path: string, client: ClientCert, name: stri
   const result = await httpsRequest(`${server.url}${path}`, { method, ca: caPem, cert: client.cert, key: client.key, headers: { authorization: `Bearer ${token}` } });
   if (result.status === 200) return { status: 200, keyName: result.json<{ keyName?: string }>().keyName };
   const body = result.json<{ error?: string; reason?: string; detail?: string }>();
+  // Every refusal has the documented shape of a protected route's 401 (docs/openapi.json, /whoami).
+  expect(validate('GET', '/whoami', result.status, body), JSON.stringify(body)).toEqual([]);
   return { status: result.status, error: body.error, reason: body.reason, detail: body.detail, challenge: result.headers['www-authenticate'] };
 }
 
