@@ -31,3 +31,16 @@ export function isoDate(value: string): Date {
   if (!ISO_DATE_TIME.test(value) || Number.isNaN(date.getTime())) throw new InvalidArgumentError('expected an ISO 8601 time such as 2026-11-23T19:20:00Z.');
   return date;
 }
+
+const AGE = /^(\d{1,6})(d|h)$/;
+const AGE_UNIT_SECONDS = { d: 86_400, h: 3600 } as const;
+/** The longest age `--older-than` takes: ten years, the most KEYGATE_MAX_KEY_AGE_DAYS allows. */
+const MAX_AGE_SECONDS = 3650 * 86_400;
+
+/** An age such as `365d` or `12h`, in seconds (1 hour to 3650 days). */
+export function ageSeconds(value: string): number {
+  const match = AGE.exec(value);
+  const seconds = match ? Number(match[1]) * AGE_UNIT_SECONDS[match[2] as keyof typeof AGE_UNIT_SECONDS] : Number.NaN;
+  if (!(seconds >= 3600 && seconds <= MAX_AGE_SECONDS)) throw new InvalidArgumentError('expected a whole number of days or hours such as 365d or 12h, from 1h to 3650d.');
+  return seconds;
+}

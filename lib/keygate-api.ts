@@ -149,6 +149,7 @@ export class KeygateApi extends Construct {
       certificateRevocation: this.revocationSecretName !== undefined,
       alarmTopic: props.alarmTopic,
       alarmEmail: props.alarmEmail,
+      keyAgeAlarmDays: props.keyAgeAlarmDays,
     });
     this.authorizerErrorsAlarm = this.monitoring.authorizerErrorsAlarm;
     this.keyStoreFaultAlarm = this.monitoring.keyStoreFaultAlarm;

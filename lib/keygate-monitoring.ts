@@ -6,7 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { FAULT_METRICS, KEY_INDEX_MISSING_METRIC, KEY_STORE_INTEGRITY_METRIC, LOOKUP_METRICS } from '../lambdas/shared/metric-names.js';
+import { FAULT_METRICS, KEY_AGE_DAYS_METRIC, KEY_INDEX_MISSING_METRIC, KEY_STORE_INTEGRITY_METRIC, LOOKUP_METRICS } from '../lambdas/shared/metric-names.js';
 
 export interface KeygateMonitoringProps {
   /** The keygate REST API (its stage's requests, 5XX and latency). */
@@ -23,6 +23,8 @@ export interface KeygateMonitoringProps {
   readonly alarmTopic?: sns.ITopic;
   /** E-mail address subscribed to the created topic (ignored with `alarmTopic`). @default - no subscription */
   readonly alarmEmail?: string;
+  /** Alarm when the oldest key that verified a token in an hour is older than this many days. @default - no key-age alarm */
+  readonly keyAgeAlarmDays?: number;
 }
 
 const PERIOD = Duration.minutes(5);
@@ -30,8 +32,9 @@ const PERIOD = Duration.minutes(5);
 const SERVICE_DIMENSION = { service: 'keygate' };
 
 /**
- * keygate's alarms and dashboard. Every alarm notifies `alarmTopic`; each one means callers are
- * turned away (503s, a broken key) rather than a rate to watch, so each fires on one event in 5 minutes.
+ * keygate's alarms and dashboard. Every alarm notifies `alarmTopic`; each one but the key-age alarm
+ * means callers are turned away (503s, a broken key) rather than a rate to watch, so each fires on
+ * one event in 5 minutes. The key-age alarm (opt-in) warns before keys are refused.
  */
 export class KeygateMonitoring extends Construct {
   readonly alarmTopic: sns.ITopic;
@@ -43,6 +46,8 @@ export class KeygateMonitoring extends Construct {
   readonly replayTableFaultAlarm: cloudwatch.Alarm | undefined;
   /** Undefined without a revocation list. */
   readonly revocationListFaultAlarm: cloudwatch.Alarm | undefined;
+  /** Undefined without `keyAgeAlarmDays`. */
+  readonly keyAgeAlarm: cloudwatch.Alarm | undefined;
   private readonly namespace: string;
 
   constructor(scope: Construct, id: string, props: KeygateMonitoringProps) {
@@ -90,7 +95,10 @@ export class KeygateMonitoring extends Construct {
           this.metric(FAULT_METRICS['revocation list']),
         )
       : undefined;
-    this.alarms = [apiServerErrors, this.authorizerErrorsAlarm, throttles, integrity, this.keyStoreFaultAlarm, indexFault, this.replayTableFaultAlarm, this.revocationListFaultAlarm].filter(
+    // The age of the keys in use grows a day a day: the hour's maximum is enough, and it does not flap between requests.
+    const keyAge = new cloudwatch.Metric({ namespace: this.namespace, metricName: KEY_AGE_DAYS_METRIC, dimensionsMap: SERVICE_DIMENSION, period: Duration.hours(1), statistic: cloudwatch.Stats.MAXIMUM });
+    this.keyAgeAlarm = props.keyAgeAlarmDays === undefined ? undefined : this.keyAgeAlarmOf(keyAge, props.keyAgeAlarmDays);
+    this.alarms = [apiServerErrors, this.authorizerErrorsAlarm, throttles, integrity, this.keyStoreFaultAlarm, indexFault, this.replayTableFaultAlarm, this.revocationListFaultAlarm, this.keyAgeAlarm].filter(
       (each): each is cloudwatch.Alarm => each !== undefined,
     );
 
@@ -132,6 +140,28 @@ export class KeygateMonitoring extends Construct {
         this.metric(LOOKUP_METRICS.index),
       ]),
     );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Key age (days, oldest key that verified a token)',
+        left: [keyAge],
+        leftAnnotations: props.keyAgeAlarmDays === undefined ? [] : [{ value: props.keyAgeAlarmDays, label: 'key-age alarm' }],
+        width: 12,
+        height: 6,
+      }),
+    );
+  }
+
+  private keyAgeAlarmOf(keyAge: cloudwatch.Metric, days: number): cloudwatch.Alarm {
+    const created = new cloudwatch.Alarm(this, 'KeyAgeAlarm', {
+      alarmDescription: `keygate key age: a token was accepted with a key registered more than ${days} days ago; find it with keygate keys list --older-than ${days}d and rotate it`,
+      metric: keyAge,
+      threshold: days,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    created.addAlarmAction(new actions.SnsAction(this.alarmTopic));
+    return created;
   }
 
   /** A per-deployment keygate metric, summed over 5 minutes. */

@@ -7,7 +7,7 @@ import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { BINDING_POLICIES, isBindingPolicy, type BindingPolicy } from '../lambdas/core/certificate-binding.js';
-import { DEFAULT_SECRET_PREFIX, readConfig, type KeygateConfig } from '../lambdas/core/config.js';
+import { DEFAULT_SECRET_PREFIX, MAX_KEY_AGE_DAYS_RANGE, readConfig, type KeygateConfig } from '../lambdas/core/config.js';
 import type { PowertoolsLogLevel } from './keygate-function.js';
 
 /** Settings passed to the functions as `KEYGATE_*` variables (DESIGN.md, "Configuration"); bounds are checked at synth. */
@@ -30,6 +30,11 @@ export interface KeygateSettings {
   readonly maxKeyBits?: number;
   /** 7 to 30. @default 7 */
   readonly recoveryWindowDays?: number;
+  /**
+   * Refuse tokens signed with a key registered more than this many days ago (1 to 3650); the caller
+   * sees `invalid_signature`, the log `key_expired`. @default - no limit
+   */
+  readonly maxKeyAgeDays?: number;
 }
 
 /** The client-certificate revocation list (API Gateway itself never checks revocation). */
@@ -117,6 +122,12 @@ export interface KeygateApiProps extends KeygateFunctionsOptions {
   readonly alarmTopic?: sns.ITopic;
   /** E-mail address subscribed to the created alarm topic (ignored with `alarmTopic`). @default - no subscription */
   readonly alarmEmail?: string;
+  /**
+   * Alarm when a token is accepted with a key registered more than this many days ago (the
+   * `KeyAgeDays` metric's maximum in an hour), 1 to 3650 and below `settings.maxKeyAgeDays` when
+   * that is set. @default - no key-age alarm
+   */
+  readonly keyAgeAlarmDays?: number;
 }
 
 /** A prop value the construct cannot use; the message names the prop and the value. */
@@ -166,6 +177,7 @@ function settingsEnvironment(settings: KeygateSettings): Record<string, string |
     KEYGATE_MIN_KEY_BITS: text(settings.minKeyBits),
     KEYGATE_MAX_KEY_BITS: text(settings.maxKeyBits),
     KEYGATE_RECOVERY_WINDOW_DAYS: text(settings.recoveryWindowDays),
+    KEYGATE_MAX_KEY_AGE_DAYS: text(settings.maxKeyAgeDays),
   };
 }
 
@@ -257,6 +269,21 @@ export function validateKeygateApiProps(props: KeygateApiProps, config: KeygateC
   }
   if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !EMAIL.test(props.alarmEmail)) {
     throw new KeygateApiError(`KeygateApi: alarmEmail ${JSON.stringify(props.alarmEmail)} is not an e-mail address`);
+  }
+  validateKeyAgeAlarmDays(props.keyAgeAlarmDays, config);
+}
+
+/** The key-age alarm fires on accepted tokens only, so a threshold at or past the refusal limit could never fire. */
+function validateKeyAgeAlarmDays(days: number | undefined, config: KeygateConfig): void {
+  if (days === undefined) return;
+  const { min, max } = MAX_KEY_AGE_DAYS_RANGE;
+  if (!Number.isInteger(days) || days < min || days > max) {
+    throw new KeygateApiError(`KeygateApi: keyAgeAlarmDays ${days} is invalid: use a whole number of days from ${min} to ${max}`);
+  }
+  if (config.maxKeyAgeDays !== undefined && days >= config.maxKeyAgeDays) {
+    throw new KeygateApiError(
+      `KeygateApi: keyAgeAlarmDays ${days} is not below settings.maxKeyAgeDays ${config.maxKeyAgeDays}: keys that old are refused, so the alarm could never fire; lower it`,
+    );
   }
 }
 

@@ -48,6 +48,7 @@ export function registerExplain(program: Command): void {
         'The token is never trusted: nothing in it is used to find a key.',
         'A token given as an argument stays in your shell history; prefer: pbpaste | keygate explain -',
         'Not checked here, as they depend on the server: certificate_revoked (the revocation list), replayed_token (replay protection),',
+        'key_expired (KEYGATE_MAX_KEY_AGE_DAYS: a key registered longer ago answers invalid_signature),',
         "client_certificate_mismatch unless you give --cert and the name's --binding or --pin values, and insufficient_scope (the name's route permissions).",
       ].join('\n'),
     )

@@ -5,7 +5,8 @@ import { printJson as print, requiredConnection, send as sendWith, withConnectio
 import { certificatePin, collect, pinsOf, routePattern } from '../access-options.js';
 import { usageError } from '../errors.js';
 import { readInputFile } from '../files.js';
-import { integerIn, keyName } from '../options.js';
+import { listOldKeys } from '../key-age-listing.js';
+import { ageSeconds, integerIn, keyName } from '../options.js';
 
 type ConnectionOptions = ConnectionFlagValues;
 
@@ -62,11 +63,16 @@ export function registerKeys(program: Command): void {
       noteKeyCache('the previous routes and pins');
     });
 
-  withConnectionOptions(keys.command('list').description('list names with their kids'))
+  withConnectionOptions(keys.command('list').description('list names with their keys (kid, bits, addedAt)'))
     .option('--limit <n>', 'names per page, 1-100', integerIn(1, 100), 50)
     .option('--next-token <token>', 'continue from a previous page')
-    .action(async (options: ConnectionOptions & { limit: number; nextToken?: string }) => {
-      print(await send(options, 'GET', '/keys', { query: { limit: String(options.limit), nextToken: options.nextToken } }));
+    .option('--older-than <age>', 'only names with a key registered longer ago than this, such as 365d or 12h; reads every page', ageSeconds)
+    .action(async (options: ConnectionOptions & { limit: number; nextToken?: string; olderThan?: number }) => {
+      const page = (nextToken: string | undefined) => send(options, 'GET', '/keys', { query: { limit: String(options.limit), nextToken } });
+      if (options.olderThan === undefined) return print(await page(options.nextToken));
+      const listing = await listOldKeys(page, options.olderThan, new Date(), options.nextToken);
+      process.stderr.write(`keygate: ${listing.items.length} of ${listing.namesChecked} names have a key added before ${listing.addedBefore}\n`);
+      print(listing);
     });
 
   withConnectionOptions(keys.command('show').description("show a name's keys with their public PEMs"))

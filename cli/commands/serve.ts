@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, readConfig } from '../../lambdas/core/config.js';
+import { ConfigError, MAX_KEY_AGE_DAYS_RANGE, readConfig } from '../../lambdas/core/config.js';
 import { CliError, usageError } from '../errors.js';
 import { integerIn } from '../options.js';
 import { startLocalServer, type LocalServer } from '../serve/server.js';
@@ -12,6 +12,7 @@ interface ServeOptions {
   readonly dataDir: string;
   readonly allowRemote?: boolean;
   readonly replayProtection?: boolean;
+  readonly maxKeyAgeDays?: number;
   readonly anyRoute?: boolean;
 }
 
@@ -69,6 +70,11 @@ export function registerServe(program: Command): void {
     .option('--allow-remote', 'allow a non-loopback --host (the dev CA is for testing only)')
     .option('--any-route', 'answer every other path and method with the echo backend behind the authorizer, as deployed with a backend URL (to try route permissions)')
     .option('--replay-protection', 'accept each token (jti) once, as KEYGATE_REPLAY_TABLE does when deployed (also on when that variable is set)')
+    .option(
+      '--max-key-age-days <days>',
+      `refuse tokens signed with a key registered more than this many days ago, ${MAX_KEY_AGE_DAYS_RANGE.min}-${MAX_KEY_AGE_DAYS_RANGE.max} (as KEYGATE_MAX_KEY_AGE_DAYS does; overrides it)`,
+      integerIn(MAX_KEY_AGE_DAYS_RANGE.min, MAX_KEY_AGE_DAYS_RANGE.max),
+    )
     .action(serve);
 }
 
@@ -83,6 +89,7 @@ async function serve(options: ServeOptions): Promise<void> {
     if (error instanceof ConfigError) throw new CliError(error.message);
     throw error;
   }
+  if (options.maxKeyAgeDays !== undefined) config = { ...config, maxKeyAgeDays: options.maxKeyAgeDays };
   // Local mode prints access logs; EMF metric lines would only be noise here.
   process.env['POWERTOOLS_METRICS_DISABLED'] ??= 'true';
   let server: LocalServer;

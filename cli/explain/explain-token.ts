@@ -66,6 +66,7 @@ export const SERVER_SIDE_CHECKS: readonly { readonly reason: InternalReason; rea
   { reason: 'certificate_revoked', detail: 'the client certificate is on the revocation list (keygate certs list)' },
   { reason: 'client_certificate_mismatch', detail: "the name's binding policy (subject or thumbprint) or certificate pins and the connection's certificate; check with --cert FILE --binding POLICY --pin PIN" },
   { reason: 'replayed_token', detail: 'with replay protection on, each jti is accepted once: a retry needs a new token' },
+  { reason: 'key_expired', detail: 'with KEYGATE_MAX_KEY_AGE_DAYS set, a key registered longer ago is refused as invalid_signature (keygate keys list --older-than)' },
   { reason: 'insufficient_scope', detail: "the name's route permissions (keygate keys show NAME) and the request's method and path" },
 ];
 

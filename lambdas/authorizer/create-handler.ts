@@ -8,6 +8,7 @@ import { authorizeToken, type AuthorizationDependencies } from '../core/authoriz
 import { extractBearerToken } from '../core/bearer.js';
 import { readClientCertificate, type ClientCertificateFacts } from '../core/client-certificate.js';
 import type { KeygateConfig } from '../core/config.js';
+import { addedAtOf, isNearKeyAgeLimit, keyAgeDays, SECONDS_PER_DAY } from '../core/key-age.js';
 import { allowPolicy, denyPolicy } from '../core/policy.js';
 import { publicDetailOf, type Denial } from '../core/reasons.js';
 import { CachingKeyResolver, KeyIndexUnavailableError, type KeyCacheOptions, type KeyLookup } from '../key-store/key-cache.js';
@@ -15,8 +16,9 @@ import type { KeyStore } from '../key-store/key-store.js';
 import type { ReplayGuard } from '../replay/replay-guard.js';
 import { RevocationCache } from '../revocation/revocation-cache.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
-import { FAULT_METRICS, KEY_INDEX_MISSING_METRIC, KEY_STORE_INTEGRITY_METRIC, LOOKUP_METRICS } from '../shared/metric-names.js';
+import { FAULT_METRICS, KEY_AGE_DAYS_METRIC, KEY_INDEX_MISSING_METRIC, KEY_STORE_INTEGRITY_METRIC, LOOKUP_METRICS } from '../shared/metric-names.js';
 import { createLogger, createMetrics } from '../shared/observability.js';
+import { KeyAgeWarnings } from './key-age-warnings.js';
 
 export interface AuthorizerDependencies {
   /** With `readNameIndex`, made-up names are refused without a read (see key-cache.ts). */
@@ -123,6 +125,26 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     return unavailable(error instanceof KeyIndexUnavailableError ? 'key index' : 'key store', error, keyName);
   }
 
+  const keyAgeWarnings = new KeyAgeWarnings();
+
+  /** The age of the key that verified, as the KeyAgeDays metric, and a warning (once per kid per hour) when it nears the limit. */
+  function noteKeyAge(keyName: string, kid: string, lookup: KeyLookup, nowMs: number): void {
+    const addedAtSeconds = addedAtOf(lookup.keys, kid);
+    if (addedAtSeconds === undefined) return;
+    const ageDays = keyAgeDays(addedAtSeconds, nowMs / 1000);
+    metrics.addMetric(KEY_AGE_DAYS_METRIC, MetricUnit.NoUnit, ageDays);
+    const limit = config.maxKeyAgeDays;
+    if (limit !== undefined && isNearKeyAgeLimit(ageDays, limit) && keyAgeWarnings.shouldWarn(kid, nowMs)) {
+      logger.warn('key nears its age limit: register a new key for the name and remove this one', {
+        keyName,
+        kid,
+        ageDays: Math.floor(ageDays),
+        maxKeyAgeDays: limit,
+        refusedFrom: new Date((addedAtSeconds + limit * SECONDS_PER_DAY) * 1000).toISOString(),
+      });
+    }
+  }
+
   function clientCertificateOf(event: APIGatewayRequestAuthorizerEvent): ClientCertificateFacts | undefined {
     const pem = event.requestContext?.identity?.clientCert?.clientCertPem;
     if (!pem) return undefined;
@@ -157,7 +179,8 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     // The route of this request, from the event (not from the policy resources: the Allow stays one
     // stage-wide statement, and the route check runs per request; see README "Route permissions").
     const route = typeof event.httpMethod === 'string' && typeof event.path === 'string' ? { method: event.httpMethod, path: event.path } : undefined;
-    const outcome = await authorizeToken(bearer.token, { nowSeconds: now() / 1000, certificate, route }, config, pipelineDependencies);
+    const nowMs = now();
+    const outcome = await authorizeToken(bearer.token, { nowSeconds: nowMs / 1000, certificate, route }, config, pipelineDependencies);
     if (outcome.decision === 'deny') return refuse(event, outcome.denial, outcome.keyName);
     if (outcome.decision !== 'allow') throw new AuthorizerUnavailableError('the signature was not checked'); // unreachable: lookUpKeys is given
     const { token: verified, lookup } = outcome;
@@ -173,6 +196,7 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
       logger.debug('allowed', { decision: 'allow', keyName: verified.keyName, kid: verified.kid, jti: verified.jti, exp: verified.exp, keySource: lookup.source, clientCertSerial: certificate?.serialNumber });
     }
     metrics.addMetric('Allowed', MetricUnit.Count, 1);
+    noteKeyAge(verified.keyName, verified.kid, lookup, nowMs);
     return allowPolicy(verified.keyName, event.methodArn, context) as unknown as APIGatewayAuthorizerResult;
   }
 

@@ -1,5 +1,6 @@
 import { checkCertificateBinding, type BindingPolicy } from './certificate-binding.js';
 import type { ClientCertificateFacts } from './client-certificate.js';
+import { addedAtOf, checkKeyAge, type DatedKey } from './key-age.js';
 import { isRouteAllowed, type NameAccess } from './name-access.js';
 import { deny, type Denial } from './reasons.js';
 import type { TokenRules } from './token-rules.js';
@@ -7,8 +8,8 @@ import { checkSignature, checkTokenBeforeSignature, type UnverifiedToken, type V
 
 /** What a key look-up found for a name. */
 export interface KeyLookup {
-  /** The name's usable keys; undefined for an unknown, revoked or deleted name. */
-  readonly keys: readonly VerificationKey[] | undefined;
+  /** The name's usable keys (with their registration time when known); undefined for an unknown, revoked or deleted name. */
+  readonly keys: readonly (VerificationKey & DatedKey)[] | undefined;
   /** The name's certificate binding, as stored (undefined: the default binding applies). */
   readonly binding: BindingPolicy | undefined;
   /** The name's route permissions and certificate pins (undefined: none, every route, any certificate). */
@@ -41,6 +42,8 @@ export interface AuthorizationRules {
    * and a name with route permissions fail closed. @default 0
    */
   readonly authorizerCacheSeconds?: number;
+  /** Keys registered more than this many days ago are refused (key_expired). @default - no limit */
+  readonly maxKeyAgeDays?: number | undefined;
 }
 
 type MaybePromise<T> = T | Promise<T>;
@@ -91,8 +94,8 @@ const denied = (denial: Denial, keyName?: string): AuthorizationOutcome<never> =
 /**
  * THE order of the checks, written once: token before signature (cheapest first, no state), then
  * revocation (before the key look-up, so a revoked client costs no key read), keys and signature,
- * certificate binding, certificate pins, route permissions, and replay last (so a refused token
- * never burns its jti). Each question to
+ * key age, certificate binding, certificate pins, route permissions, and replay last (so a refused
+ * token never burns its jti). Each question to
  * a dependency is a yielded step; the drivers below answer it at once or asynchronously.
  */
 function* authorizationSteps<Lookup extends KeyLookup>(
@@ -120,6 +123,11 @@ function* authorizationSteps<Lookup extends KeyLookup>(
 
   const verified = checkSignature(token, lookup.keys);
   if (!verified.ok) return denied(verified, token.keyName);
+  // After the signature: only then is it known which of the name's keys is in use.
+  if (rules.maxKeyAgeDays !== undefined) {
+    const tooOld = checkKeyAge(addedAtOf(lookup.keys, verified.kid), request.nowSeconds, rules.maxKeyAgeDays);
+    if (tooOld) return denied(tooOld, verified.keyName);
+  }
 
   const binding = lookup.binding ?? rules.defaultBinding;
   const cacheSeconds = rules.authorizerCacheSeconds ?? 0;

@@ -1,4 +1,4 @@
-import { decodeCanonicalBase64url } from './base64url.js';
+import { base64urlDecodedLength, decodeCanonicalBase64urlInto } from './base64url.js';
 import { MAX_TOKEN_BYTES } from './limits.js';
 import { deny, type Denial } from './reasons.js';
 import { parseStrictJsonBytes, type JsonObject } from './strict-json.js';
@@ -20,7 +20,13 @@ export interface ParsedHeaderCache {
   get(headerSegment: string): JsonObject | undefined;
 }
 
-const NO_BYTES = Buffer.alloc(0);
+/**
+ * The header and payload are decoded into these buffers and parsed before decodeCompactJws returns
+ * (it is synchronous), so no buffer is allocated for them per token. The signature, which outlives
+ * the call, gets its own.
+ */
+const headerScratch = Buffer.alloc(base64urlDecodedLength(MAX_TOKEN_BYTES));
+const payloadScratch = Buffer.alloc(base64urlDecodedLength(MAX_TOKEN_BYTES));
 
 /**
  * Splits and decodes a compact JWS strictly: size cap first, canonical base64url, JSON objects.
@@ -37,22 +43,23 @@ export function decodeCompactJws(token: string, knownHeaders?: ParsedHeaderCache
   }
   const headerSegment = token.slice(0, firstDot);
   const knownHeader = knownHeaders?.get(headerSegment);
-  const headerBytes = knownHeader ? NO_BYTES : decodeCanonicalBase64url(headerSegment);
-  const payloadBytes = decodeCanonicalBase64url(token.slice(firstDot + 1, secondDot));
-  const signature = decodeCanonicalBase64url(token.slice(secondDot + 1));
-  if (!headerBytes || !payloadBytes || !signature) {
+  const headerLength = knownHeader ? 0 : decodeCanonicalBase64urlInto(headerSegment, headerScratch);
+  const payloadLength = decodeCanonicalBase64urlInto(token.slice(firstDot + 1, secondDot), payloadScratch);
+  const signatureSegment = token.slice(secondDot + 1);
+  const signature = Buffer.allocUnsafe(Math.max(0, base64urlDecodedLength(signatureSegment.length)));
+  if (headerLength < 0 || payloadLength < 0 || decodeCanonicalBase64urlInto(signatureSegment, signature) < 0) {
     return deny('malformed_token', 'a segment is not canonical unpadded base64url');
   }
   if (signature.length === 0) return deny('malformed_token', 'the signature is empty');
   let header: JsonObject;
   let payload: JsonObject;
   try {
-    header = knownHeader ?? parseStrictJsonBytes(headerBytes);
+    header = knownHeader ?? parseStrictJsonBytes(headerScratch, headerLength);
   } catch (error) {
     return deny('malformed_token', `header: ${(error as Error).message}`);
   }
   try {
-    payload = parseStrictJsonBytes(payloadBytes);
+    payload = parseStrictJsonBytes(payloadScratch, payloadLength);
   } catch (error) {
     return deny('malformed_token', `payload: ${(error as Error).message}`);
   }

@@ -22,6 +22,8 @@ export interface KeygateConfig {
    * alone, so with it on a certificate binding cannot be enforced and bound names fail closed.
    */
   readonly authorizerCacheSeconds: number;
+  /** Keys registered more than this many days ago are refused (key_expired); undefined: no limit (the default). */
+  readonly maxKeyAgeDays: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -31,14 +33,22 @@ export class ConfigError extends Error {
 type Env = Readonly<Record<string, string | undefined>>;
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  return optionalInteger(env, name, min, max, String(fallback)) ?? fallback;
+}
+
+/** An integer variable without a default: unset (or empty) is undefined. */
+function optionalInteger(env: Env, name: string, min: number, max: number, shownDefault = 'unset: off'): number | undefined {
   const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined || raw === '') return undefined;
   const value = /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max} (default ${fallback})`);
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max} (default ${shownDefault})`);
   }
   return value;
 }
+
+/** Bounds of KEYGATE_MAX_KEY_AGE_DAYS: a day to ten years. */
+export const MAX_KEY_AGE_DAYS_RANGE = { min: 1, max: 3650 } as const;
 
 /** Where the per-name key secrets live unless configured: the only place this default is written. */
 export const DEFAULT_SECRET_PREFIX = 'keygate/keys/';
@@ -85,6 +95,7 @@ export function readConfig(env: Env): KeygateConfig {
     revocationSecret,
     revocationCacheSeconds: integer(env, 'KEYGATE_REVOCATION_CACHE_SECONDS', 60, 0, 900),
     authorizerCacheSeconds: integer(env, 'KEYGATE_AUTHORIZER_CACHE_SECONDS', 0, 0, 3600),
+    maxKeyAgeDays: optionalInteger(env, 'KEYGATE_MAX_KEY_AGE_DAYS', MAX_KEY_AGE_DAYS_RANGE.min, MAX_KEY_AGE_DAYS_RANGE.max),
   };
 }
 
@@ -105,6 +116,7 @@ const CONFIG_VARIABLES = {
   KEYGATE_REVOCATION_CACHE_SECONDS: (c) => String(c.revocationCacheSeconds),
   // Written only when on: requestAuthorizer sets it from the authorizer's own cache TTL.
   KEYGATE_AUTHORIZER_CACHE_SECONDS: (c) => (c.authorizerCacheSeconds > 0 ? String(c.authorizerCacheSeconds) : undefined),
+  KEYGATE_MAX_KEY_AGE_DAYS: (c) => (c.maxKeyAgeDays === undefined ? undefined : String(c.maxKeyAgeDays)),
 } as const satisfies Record<string, (config: KeygateConfig) => string | undefined>;
 
 export type ConfigVariable = keyof typeof CONFIG_VARIABLES;

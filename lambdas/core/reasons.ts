@@ -19,7 +19,7 @@ const TOKEN_ONLY_REASONS = [
   'lifetime_too_long',
 ] as const;
 
-export const INTERNAL_REASONS = [...TOKEN_ONLY_REASONS, 'unknown_key', 'unknown_kid', 'invalid_signature', 'replayed_token', 'client_certificate_mismatch', 'certificate_revoked', 'insufficient_scope'] as const;
+export const INTERNAL_REASONS = [...TOKEN_ONLY_REASONS, 'unknown_key', 'unknown_kid', 'invalid_signature', 'replayed_token', 'client_certificate_mismatch', 'certificate_revoked', 'key_expired', 'insufficient_scope'] as const;
 
 export type InternalReason = (typeof INTERNAL_REASONS)[number];
 
@@ -55,6 +55,8 @@ const PUBLIC_REASON: Readonly<Record<InternalReason, PublicReason>> = {
   replayed_token: 'replayed_token',
   client_certificate_mismatch: 'client_certificate_mismatch',
   certificate_revoked: 'certificate_revoked',
+  // A key past KEYGATE_MAX_KEY_AGE_DAYS answers as a bad signature: the caller learns nothing about the key.
+  key_expired: 'invalid_signature',
   insufficient_scope: 'insufficient_scope',
 };
 

@@ -83,12 +83,15 @@ export function verifyRs512Signature(key: VerificationKey, signingInput: Uint8Ar
 /** Checks the signature against the name's active keys; `kid`, when given, selects exactly one. */
 export function checkSignature(token: UnverifiedToken, keys: readonly VerificationKey[] | undefined): VerifiedToken | Denial {
   if (!keys || keys.length === 0) return deny('unknown_key', 'no active key is registered under this name');
-  const candidates = token.kid === undefined ? keys : keys.filter((k) => k.kid === token.kid);
-  if (candidates.length === 0) return deny('unknown_kid', 'kid does not match any active key of this name');
-  for (const candidate of candidates) {
+  // A loop rather than filter(): no array per token.
+  let matched = false;
+  for (const candidate of keys) {
+    if (token.kid !== undefined && candidate.kid !== token.kid) continue;
+    matched = true;
     if (verifyRs512Signature(candidate, token.signingInput, token.signature)) {
       return { ok: true, keyName: token.keyName, kid: candidate.kid, jti: token.jti, iat: token.iat, exp: token.exp, payload: token.payload };
     }
   }
+  if (!matched) return deny('unknown_kid', 'kid does not match any active key of this name');
   return deny('invalid_signature', 'the signature does not verify with any active key of this name');
 }

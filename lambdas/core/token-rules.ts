@@ -9,7 +9,13 @@ import { writtenAsIntegerLiteral, type JsonObject } from './strict-json.js';
 const UNPRINTABLE_OR_ILL_FORMED = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export function isPrintableText(text: string): boolean {
-  return !UNPRINTABLE_OR_ILL_FORMED.test(text);
+  // The common case, printable ASCII (a UUID), needs only its character codes; anything else is
+  // left to the pattern.
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c >= 0x7f) return !UNPRINTABLE_OR_ILL_FORMED.test(text);
+  }
+  return true;
 }
 
 /** Tunable parts of the token contract; the rest is fixed. */
@@ -115,7 +121,8 @@ export function checkClaims(payload: JsonObject, nowSeconds: number, rules: Toke
   const { sub, iat, exp, nbf, jti } = payload;
 
   if (sub === undefined) return deny('missing_claim', 'sub is required');
-  if (typeof sub !== 'string' || !sub.startsWith(SUBJECT_PREFIX) || !KEY_NAME_PATTERN.test(sub.slice(SUBJECT_PREFIX.length))) {
+  const keyName = typeof sub === 'string' && sub.startsWith(SUBJECT_PREFIX) ? sub.slice(SUBJECT_PREFIX.length) : undefined;
+  if (typeof sub !== 'string' || keyName === undefined || !KEY_NAME_PATTERN.test(keyName)) {
     const seen = typeof sub !== 'string' ? describeValue(sub) : sub.startsWith(SUBJECT_PREFIX) ? 'a key name outside that grammar' : `a string without the ${SUBJECT_PREFIX} prefix`;
     return deny('invalid_subject', `sub must be ${SUBJECT_PREFIX}<key name> (1-64 of A-Za-z0-9._-, starting with a letter or digit); got ${seen}`);
   }
@@ -142,5 +149,5 @@ export function checkClaims(payload: JsonObject, nowSeconds: number, rules: Toke
     return deny('token_not_yet_valid', `nbf is ${nbfSeconds - now} s in the future; ${clockSkewClause(rules)}${nbfSeconds >= MILLISECONDS_FROM ? '; nbf looks like milliseconds' : ''}`);
   }
 
-  return { ok: true, keyName: sub.slice(SUBJECT_PREFIX.length), jti, iat: iatSeconds, exp: expSeconds, payload };
+  return { ok: true, keyName, jti, iat: iatSeconds, exp: expSeconds, payload };
 }

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { isValidKeyName } from '../core/limits.js';
 import { withAccessChanged, withKeyAdded, withKeyRemoved } from './key-changes.js';
-import { KeyStoreError, KeyStoreIntegrityError, type AccessChange, type AccessChangeOutcome, type AddKeyOptions, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
+import { KeyStoreError, KeyStoreIntegrityError, nameSummary, type AccessChange, type AccessChangeOutcome, type AddKeyOptions, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
 import { indexOfNames, parseIndex, serializeIndex, withNameChange, type NameIndexData } from './name-index.js';
 import { parseStoredRecord } from './stored-record.js';
 
@@ -206,7 +206,7 @@ export class FileKeyStore implements KeyStore {
     const page = active.slice(0, options.limit);
     const last = page.at(-1);
     return {
-      items: page.map(([name, entry]) => ({ name, kids: entry.record.keys.map((k) => k.kid) })),
+      items: page.map(([name, entry]) => nameSummary(name, entry.record.keys)),
       nextToken: active.length > options.limit && last ? Buffer.from(last[0]).toString('base64url') : undefined,
     };
   }

@@ -1,5 +1,6 @@
 import type { KeyLookup as PipelineKeyLookup } from '../core/authorization.js';
 import type { BindingPolicy } from '../core/certificate-binding.js';
+import { addedAtSecondsOf, type DatedKey } from '../core/key-age.js';
 import { importStoredJwk, type KeySizeLimits } from '../core/key-material.js';
 import { nameAccessOf, type NameAccess } from '../core/name-access.js';
 import type { VerificationKey } from '../core/token-checks.js';
@@ -67,8 +68,10 @@ export interface KeyLookup extends PipelineKeyLookup {
   readonly source: KeyLookupSource;
 }
 
+type CachedKey = VerificationKey & DatedKey;
+
 interface CacheEntry {
-  readonly keys: readonly VerificationKey[];
+  readonly keys: readonly CachedKey[];
   readonly binding: BindingPolicy | undefined;
   readonly access: NameAccess | undefined;
   /** The name's id in the index's change log. */
@@ -260,7 +263,7 @@ export class CachingKeyResolver {
 
   private async fetch(name: string, previous: CacheEntry | undefined): Promise<KeyLookup> {
     const basis = this.view;
-    let keys: VerificationKey[] | undefined;
+    let keys: CachedKey[] | undefined;
     let binding: BindingPolicy | undefined;
     let access: NameAccess | undefined;
     try {
@@ -294,11 +297,12 @@ export class CachingKeyResolver {
     }
     return { keys, binding, access, source: 'store' };
   }
-  private importKeys(name: string, stored: readonly { kid: string; jwk: unknown }[]): VerificationKey[] {
-    const keys: VerificationKey[] = [];
+  private importKeys(name: string, stored: readonly { kid: string; jwk: unknown; addedAt: string }[]): CachedKey[] {
+    const keys: CachedKey[] = [];
     for (const key of stored) {
       try {
-        keys.push(importStoredJwk(key.jwk, key.kid, this.options.keySizeLimits));
+        // An addedAt that is not a date leaves the age unknown: a key-age limit then refuses the key.
+        keys.push({ ...importStoredJwk(key.jwk, key.kid, this.options.keySizeLimits), addedAtSeconds: addedAtSecondsOf(key.addedAt) });
       } catch (error) {
         this.options.onIntegrityError?.(name, error as Error);
       }

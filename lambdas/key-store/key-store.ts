@@ -39,6 +39,13 @@ export type AddKeyOutcome = 'created' | 'added' | 'already_present';
 export interface KeyNameSummary {
   readonly name: string;
   readonly kids: readonly string[];
+  /** Each key's kid, size and registration time (what `keygate keys list --older-than` filters on). */
+  readonly keys: readonly Pick<StoredKey, 'kid' | 'bits' | 'addedAt'>[];
+}
+
+/** A name's line in a listing, the same from every store. */
+export function nameSummary(name: string, keys: readonly StoredKey[]): KeyNameSummary {
+  return { name, kids: keys.map((key) => key.kid), keys: keys.map(({ kid, bits, addedAt }) => ({ kid, bits, addedAt })) };
 }
 
 export interface KeyNamePage {

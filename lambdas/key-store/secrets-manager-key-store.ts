@@ -11,7 +11,7 @@ import {
   type Filter,
 } from '@aws-sdk/client-secrets-manager';
 import { withAccessChanged, withKeyAdded, withKeyRemoved } from './key-changes.js';
-import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, type AccessChange, type AccessChangeOutcome, type AddKeyOptions, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
+import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, nameSummary, type AccessChange, type AccessChangeOutcome, type AddKeyOptions, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
 import { indexOfNames, NameIndexFullError, parseIndex, serializeIndex, withNameChange, type NameIndexData } from './name-index.js';
 import { DEFAULT_SECRET_PREFIX } from '../core/config.js';
 import { isValidKeyName } from '../core/limits.js';
@@ -366,7 +366,7 @@ export class SecretsManagerKeyStore implements KeyStore {
       .filter((secretName) => secretName.startsWith(this.prefix))
       .map((secretName) => secretName.slice(this.prefix.length))
       .filter(isValidKeyName); // never the index, even if someone tagged it
-    const items = await Promise.all(names.map(async (name) => ({ name, kids: ((await this.getKeys(name))?.keys ?? []).map((k) => k.kid) })));
+    const items = await Promise.all(names.map(async (name) => nameSummary(name, (await this.getKeys(name))?.keys ?? [])));
     return { items, nextToken: page.NextToken };
   }
 

@@ -14,3 +14,6 @@ export const KEY_INDEX_MISSING_METRIC = 'KeyIndexMissing';
 
 /** Where each key look-up was answered from: a KeyCacheMiss is a Secrets Manager read. */
 export const LOOKUP_METRICS = { cache: 'KeyCacheHit', store: 'KeyCacheMiss', stale: 'KeyCacheStale', 'over-budget': 'UnknownNameBudgetExceeded', index: 'NameNotRegistered' } as const;
+
+/** Age in days of the key that verified an allowed token (one value per invocation document). */
+export const KEY_AGE_DAYS_METRIC = 'KeyAgeDays';

@@ -204,7 +204,7 @@ describe('keygate explain --cert', () => {
     const result = await keygate(['explain', await bound(acme.certificatePem), '--cert', acmeFile, '--json']);
     const json = JSON.parse(result.stdout) as { certificate: { binding: null; thumbprintSha256: string; checks: { policy: string; matches: boolean }[] }; notChecked: { reason: string }[] };
     expect(json.certificate).toMatchObject({ binding: null, thumbprintSha256: thumbprint(acme.certificatePem), checks: [{ policy: 'thumbprint', matches: true }, { policy: 'subject', matches: true }] });
-    expect(json.notChecked.map((c) => c.reason)).toEqual(['certificate_revoked', 'client_certificate_mismatch', 'replayed_token', 'insufficient_scope']);
+    expect(json.notChecked.map((c) => c.reason)).toEqual(['certificate_revoked', 'client_certificate_mismatch', 'replayed_token', 'key_expired', 'insufficient_scope']);
   });
 
   it('usage errors exit 2', async () => {

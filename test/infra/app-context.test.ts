@@ -1,15 +1,12 @@
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContextError, readKeygateContext } from '../../bin/app.js';
 import { createSelfSignedCa, issueCertificate } from '../../cli/pki/x509.js';
 import { KeygateApi, KeygateApiError, type KeygateApiProps } from '../../lib/keygate-api.js';
 import { TruststoreError } from '../../lib/truststore/check-truststore.js';
-import { baseContext, buildApp, caChain, CERTIFICATE_ARN, clientCa, tempDir, writePem } from './support.js';
+import { baseContext, buildApp, caChain, CERTIFICATE_ARN, clientCa, keygateApiProps, tempDir, writePem } from './support.js';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -190,15 +187,7 @@ describe('fails at synth with the truststore path and the certificate when the t
 describe('KeygateApi props', () => {
   function attempt(override: Partial<KeygateApiProps>) {
     const stack = new Stack(new App(), 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
-    return () =>
-      new KeygateApi(stack, 'Keygate', {
-        domainName: 'api.example.com',
-        certificate: acm.Certificate.fromCertificateArn(stack, 'Certificate', CERTIFICATE_ARN),
-        truststoreBucket: s3.Bucket.fromBucketName(stack, 'Bucket', 'truststore-bucket'),
-        truststorePath: truststore,
-        supportPrincipals: [new iam.ArnPrincipal('arn:aws:iam::111122223333:role/SupportStaff')],
-        ...override,
-      });
+    return () => new KeygateApi(stack, 'Keygate', keygateApiProps(stack, truststore, override));
   }
 
   it.each<[string, Partial<KeygateApiProps>, RegExp]>([

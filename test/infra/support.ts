@@ -2,14 +2,30 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, type Stack } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { expect } from 'vitest';
 import { buildKeygateApp, type KeygateStacks } from '../../bin/app.js';
 import { createSelfSignedCa, issueCertificate, type CertifiedKey } from '../../cli/pki/x509.js';
+import type { KeygateApiProps } from '../../lib/keygate-api.js';
 
 export const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:111122223333:certificate/12345678-1234-1234-1234-123456789012';
 export const ACCOUNT = '111122223333';
 export const REGION = 'eu-west-1';
+
+/** The props every KeygateApi needs (domain, certificate, truststore, support role), with `override` on top. */
+export function keygateApiProps(scope: Stack, truststorePath: string, override: Partial<KeygateApiProps> = {}): KeygateApiProps {
+  return {
+    domainName: 'api.example.com',
+    certificate: acm.Certificate.fromCertificateArn(scope, 'Certificate', CERTIFICATE_ARN),
+    truststoreBucket: s3.Bucket.fromBucketName(scope, 'Bucket', 'truststore-bucket'),
+    truststorePath,
+    supportPrincipals: [new iam.ArnPrincipal('arn:aws:iam::111122223333:role/SupportStaff')],
+    ...override,
+  };
+}
 
 /** A temporary directory, removed by `cleanup`. */
 export function tempDir(prefix = 'keygate-infra-'): { readonly dir: string; readonly cleanup: () => void } {

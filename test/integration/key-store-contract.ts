@@ -64,10 +64,11 @@ export function describeKeyStoreContract(label: string, makeStore: () => KeyStor
       expect(await errorCode(store.revoke(uniqueName('ghost'), 7))).toBe('unknown_key_name');
     });
 
-    it('lists names with their kids page by page, without revoked names', async () => {
+    it('lists names with their kids and keys (kid, bits, addedAt) page by page, without revoked names', async () => {
       const store = makeStore();
       const names = [uniqueName('list'), uniqueName('list'), uniqueName('list'), uniqueName('list')];
-      for (const name of names) await store.addKey(name, storedKey('a'));
+      const key = { ...storedKey('a'), addedAt: '2025-01-02T03:04:05.000Z' };
+      for (const name of names) await store.addKey(name, key);
       await store.revoke(names[3] as string, 7);
       const seen: string[] = [];
       let nextToken: string | undefined;
@@ -77,7 +78,8 @@ export function describeKeyStoreContract(label: string, makeStore: () => KeyStor
         expect(page.items.length).toBeLessThanOrEqual(2);
         for (const item of page.items) {
           seen.push(item.name);
-          expect(item.kids).toEqual([storedKey('a').kid]);
+          expect(item.kids).toEqual([key.kid]);
+          expect(item.keys).toEqual([{ kid: key.kid, bits: key.bits, addedAt: '2025-01-02T03:04:05.000Z' }]);
         }
         nextToken = page.nextToken;
         pages++;

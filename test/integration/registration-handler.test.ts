@@ -66,7 +66,7 @@ describe('registration API, route by route (moto_server)', () => {
     expect(await call({ method: 'GET', resource: '/keys/{name}', pathParameters: { name: 'nobody' } })).toMatchObject({ status: 404, body: { error: 'unknown_key_name' } });
   });
 
-  it('GET /keys: every name once, page by page, with their kids', async () => {
+  it('GET /keys: every name once, page by page, with their kids and keys (kid, bits, addedAt)', async () => {
     const { put, call } = setup();
     const names = ['n1', 'n2', 'n3', 'n4', 'n5'];
     for (const name of names) await put(name, a.publicKeyPem);
@@ -75,11 +75,12 @@ describe('registration API, route by route (moto_server)', () => {
     do {
       const page = await call({ method: 'GET', resource: '/keys', query: { limit: '2', ...(nextToken ? { nextToken } : {}) } });
       expect(page.status).toBe(200);
-      const items = page.body['items'] as { name: string; kids: string[] }[];
+      const items = page.body['items'] as { name: string; kids: string[]; keys: unknown[] }[];
       expect(items.length).toBeLessThanOrEqual(2);
       for (const item of items) {
         seen.push(item.name);
         expect(item.kids).toEqual([a.kid]);
+        expect(item.keys).toEqual([{ kid: a.kid, bits: 2048, addedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }]);
       }
       nextToken = page.body['nextToken'] as string | undefined;
     } while (nextToken);

@@ -16,7 +16,15 @@ describe('readConfig', () => {
       revocationSecret: undefined,
       revocationCacheSeconds: 60,
       authorizerCacheSeconds: 0,
+      maxKeyAgeDays: undefined,
     });
+    expect(readConfig({}).maxKeyAgeDays).toBeUndefined();
+  });
+
+  it('reads the key-age limit: off when unset or empty, 1 to 3650 days when set', () => {
+    expect(readConfig({ KEYGATE_MAX_KEY_AGE_DAYS: '' }).maxKeyAgeDays).toBeUndefined();
+    expect(readConfig({ KEYGATE_MAX_KEY_AGE_DAYS: '1' }).maxKeyAgeDays).toBe(1);
+    expect(readConfig({ KEYGATE_MAX_KEY_AGE_DAYS: '3650' }).maxKeyAgeDays).toBe(3650);
   });
 
   it('reads every variable', () => {
@@ -53,6 +61,9 @@ describe('readConfig', () => {
     ['KEYGATE_REVOCATION_SECRET', 'a:b', /KEYGATE_REVOCATION_SECRET/],
     ['KEYGATE_REVOCATION_CACHE_SECONDS', '901', /from 0 to 900/],
     ['KEYGATE_AUTHORIZER_CACHE_SECONDS', '3601', /from 0 to 3600/],
+    ['KEYGATE_MAX_KEY_AGE_DAYS', '0', /KEYGATE_MAX_KEY_AGE_DAYS="0" is invalid: expected an integer from 1 to 3650 \(default unset: off\)/],
+    ['KEYGATE_MAX_KEY_AGE_DAYS', '3651', /from 1 to 3650/],
+    ['KEYGATE_MAX_KEY_AGE_DAYS', '365d', /KEYGATE_MAX_KEY_AGE_DAYS="365d"/],
   ])('refuses %s=%s, naming the variable, the value and the range', (name, value, message) => {
     expect(() => readConfig({ [name]: value })).toThrow(message);
   });
@@ -76,6 +87,7 @@ describe('configEnvironment', () => {
     revocationSecret: 'team/revoked-certificates',
     revocationCacheSeconds: 30,
     authorizerCacheSeconds: 60,
+    maxKeyAgeDays: 400,
   };
 
   it('round-trips through readConfig: every field written is read back as it was', () => {
