@@ -26,7 +26,10 @@ export const KEYGATE_GATEWAY_RESPONSES = {
     // substitutes $context.authorizer.<key> unescaped. So the authorizer's sentence goes into the
     // body as `detail`, the header stays static, and the authorizer only sends text that needs no
     // escaping inside a JSON string (publicDetailOf).
-    template: '{"error":"invalid_token","reason":"$context.authorizer.reason","detail":"$context.authorizer.detail"}',
+    // One response type serves every Deny, so its status and this header are the same for all of
+    // them: a route outside a name's permissions is a 401 too, told apart by the body's `error`
+    // (`insufficient_scope`, RFC 6750) and `reason`. The status cannot be 403 for it alone.
+    template: '{"error":"$context.authorizer.error","reason":"$context.authorizer.reason","detail":"$context.authorizer.detail"}',
   },
   Unauthorized: {
     type: 'UNAUTHORIZED',

@@ -31,6 +31,7 @@ export function addRegistrationRoutes(api: apigw.RestApi, registration: lambda.I
   for (const method of ['GET', 'PUT', 'DELETE']) name.addMethod(method, integration, iamOnly);
   name.addResource('{kid}').addMethod('DELETE', integration, iamOnly);
   name.addResource('restore').addMethod('POST', integration, iamOnly);
+  name.addResource('access').addMethod('PUT', integration, iamOnly);
   if (revocations) {
     const resource = api.root.addResource('revocations');
     for (const method of ['GET', 'POST']) resource.addMethod(method, integration, iamOnly);

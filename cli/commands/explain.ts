@@ -5,6 +5,7 @@ import { BINDING_POLICIES, isBindingPolicy, type BindingPolicy } from '../../lam
 import { DEFAULT_TOKEN_RULES } from '../../lambdas/core/token-rules.js';
 import { EXIT_FAILED, ExitStatus, usageError } from '../errors.js';
 import { explainToken, SERVER_SIDE_CHECKS, show, type CertificateExplanation, type Explanation, type RuleStatus } from '../explain/explain-token.js';
+import { certificatePin, collect } from '../access-options.js';
 import { readInputFile } from '../files.js';
 import { loadVerificationKey } from '../key-files.js';
 import { integerIn, isoDate } from '../options.js';
@@ -19,6 +20,7 @@ interface ExplainOptions {
   readonly json?: boolean;
   readonly cert?: string;
   readonly binding?: BindingPolicy;
+  readonly pin?: string[];
 }
 
 function bindingPolicy(value: string): BindingPolicy {
@@ -37,6 +39,7 @@ export function registerExplain(program: Command): void {
     .option('--max-lifetime <seconds>', 'longest exp - iat, as KEYGATE_MAX_TOKEN_LIFETIME_SECONDS', integerIn(60, 1800), DEFAULT_TOKEN_RULES.maxLifetimeSeconds)
     .option('--cert <file>', 'the client certificate the token is sent with (PEM): checks the cnf x5t#S256 thumbprint and the CN against it')
     .option('--binding <policy>', "the name's binding policy (none, subject or thumbprint; keygate keys show NAME tells it): with --cert, the binding decides the result as in the authorizer", bindingPolicy)
+    .option('--pin <pin>', "a SHA-256 SPKI pin of the name (repeat for each; keygate keys show NAME lists them): with --cert, the certificate must match one, as in the authorizer", collect(certificatePin))
     .option('--json', 'print the explanation as JSON')
     .addHelpText(
       'after',
@@ -46,7 +49,7 @@ export function registerExplain(program: Command): void {
         'A token given as an argument stays in your shell history; prefer: pbpaste | keygate explain -',
         'Not checked here, as they depend on the server: certificate_revoked (the revocation list), replayed_token (replay protection),',
         'key_expired (KEYGATE_MAX_KEY_AGE_DAYS: a key registered longer ago answers invalid_signature),',
-        "and client_certificate_mismatch unless you give --cert and the name's --binding.",
+        "client_certificate_mismatch unless you give --cert and the name's --binding or --pin values, and insufficient_scope (the name's route permissions).",
       ].join('\n'),
     )
     .action(explain);
@@ -65,6 +68,7 @@ async function explain(argument: string, options: ExplainOptions): Promise<void>
   if (options.binding !== undefined && options.binding !== 'none' && options.cert === undefined) {
     throw usageError(`--binding ${options.binding} needs the client certificate: add --cert FILE`);
   }
+  if (options.pin !== undefined && options.cert === undefined) throw usageError('--pin needs the client certificate: add --cert FILE');
   const key = options.publicKey === undefined ? undefined : await loadVerificationKey(await readInputFile(options.publicKey, '--public-key'), options.publicKey, now);
   const certificate = options.cert === undefined ? undefined : await readCertificateFile(options.cert, '--cert');
   const explanation = explainToken(token, {
@@ -73,6 +77,7 @@ async function explain(argument: string, options: ExplainOptions): Promise<void>
     ...(key ? { key } : {}),
     ...(certificate ? { certificate } : {}),
     ...(options.binding !== undefined ? { binding: options.binding } : {}),
+    ...(options.pin !== undefined ? { certificatePins: options.pin } : {}),
   });
   process.stdout.write(options.json ? `${JSON.stringify(toJson(explanation), null, 2)}\n` : toText(explanation));
   if (explanation.verdict.decision === 'deny') throw new ExitStatus(EXIT_FAILED);
@@ -155,6 +160,10 @@ function certificateLines(certificate: CertificateExplanation): string[] {
     const decides = certificate.binding === check.policy;
     const label = decides ? (check.matches ? 'PASS' : 'FAIL') : check.matches ? 'yes ' : 'no  ';
     lines.push(`  ${label}  ${check.rule.padEnd(width)}  ${check.detail}  (binding ${check.policy})${decides && !check.matches ? ' [client_certificate_mismatch]' : ''}`);
+  }
+  lines.push(`  pin   ${certificate.spkiPinSha256}  (SHA-256 of its SubjectPublicKeyInfo: keygate keys add/access --pin takes it)`);
+  if (certificate.pins) {
+    lines.push(`  ${certificate.pins.matches ? 'PASS' : 'FAIL'}  the certificate's pin is one of --pin (${certificate.pins.listed.length} given)${certificate.pins.matches ? '' : ' [client_certificate_mismatch]'}`);
   }
   lines.push(`  ${bindingNote(certificate)}`);
   return lines;

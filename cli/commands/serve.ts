@@ -13,6 +13,7 @@ interface ServeOptions {
   readonly allowRemote?: boolean;
   readonly replayProtection?: boolean;
   readonly maxKeyAgeDays?: number;
+  readonly anyRoute?: boolean;
 }
 
 // Loopback only without --allow-remote; these are also the names the dev server certificate carries.
@@ -67,6 +68,7 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'port to listen on (0 picks a free one)', integerIn(0, 65535), 8443)
     .option('--data-dir <dir>', 'where the dev CA, certificates and keys.json live', '.keygate')
     .option('--allow-remote', 'allow a non-loopback --host (the dev CA is for testing only)')
+    .option('--any-route', 'answer every other path and method with the echo backend behind the authorizer, as deployed with a backend URL (to try route permissions)')
     .option('--replay-protection', 'accept each token (jti) once, as KEYGATE_REPLAY_TABLE does when deployed (also on when that variable is set)')
     .option(
       '--max-key-age-days <days>',
@@ -98,6 +100,7 @@ async function serve(options: ServeOptions): Promise<void> {
       dataDir: options.dataDir,
       config,
       replayProtection: Boolean(options.replayProtection) || config.replayTable !== undefined,
+      anyRoute: Boolean(options.anyRoute),
       accessLog: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
     });
   } catch (error) {

@@ -52,6 +52,10 @@ export interface CertificateExplanation {
   readonly issuer: string;
   readonly serialNumber: string;
   readonly thumbprintSha256: string;
+  /** The certificate's RFC 7469 SHA-256 pin, as `keygate keys add --pin` takes it. */
+  readonly spkiPinSha256: string;
+  /** With --pin: whether the certificate's pin is one of them (a pinned name refuses it otherwise). */
+  readonly pins?: { readonly listed: readonly string[]; readonly matches: boolean } | undefined;
   /** The name's policy as given with --binding; undefined when unknown (it lives in the key store, not in the token). */
   readonly binding: BindingPolicy | undefined;
   readonly checks: readonly BindingCheck[];
@@ -60,9 +64,10 @@ export interface CertificateExplanation {
 /** Checks the authorizer makes against state explain cannot see: a deny the token alone does not predict. */
 export const SERVER_SIDE_CHECKS: readonly { readonly reason: InternalReason; readonly detail: string }[] = [
   { reason: 'certificate_revoked', detail: 'the client certificate is on the revocation list (keygate certs list)' },
-  { reason: 'client_certificate_mismatch', detail: "the name's binding policy (subject or thumbprint) and the connection's certificate; check with --cert FILE --binding POLICY" },
+  { reason: 'client_certificate_mismatch', detail: "the name's binding policy (subject or thumbprint) or certificate pins and the connection's certificate; check with --cert FILE --binding POLICY --pin PIN" },
   { reason: 'replayed_token', detail: 'with replay protection on, each jti is accepted once: a retry needs a new token' },
   { reason: 'key_expired', detail: 'with KEYGATE_MAX_KEY_AGE_DAYS set, a key registered longer ago is refused as invalid_signature (keygate keys list --older-than)' },
+  { reason: 'insufficient_scope', detail: "the name's route permissions (keygate keys show NAME) and the request's method and path" },
 ];
 
 export interface Explanation {
@@ -86,6 +91,8 @@ export interface ExplainOptions {
   readonly certificate?: ClientCertificateFacts;
   /** The name's binding policy; with a certificate, it decides the verdict as in the authorizer. */
   readonly binding?: BindingPolicy;
+  /** The name's certificate pins; with a certificate, they decide the verdict as in the authorizer. */
+  readonly certificatePins?: readonly string[];
 }
 
 type Outcome = { readonly status: RuleStatus; readonly detail: string; readonly reason?: InternalReason; readonly fix?: string };
@@ -318,12 +325,12 @@ export function explainToken(token: string, options: ExplainOptions): Explanatio
     claims: decoded.ok ? decoded.payload : undefined,
     times: decoded.ok ? timesOf(decoded.payload, now) : {},
     rules,
-    ...(options.certificate ? { certificate: certificateOf(options.certificate, decoded.ok ? decoded.payload : undefined, options.binding) } : {}),
+    ...(options.certificate ? { certificate: certificateOf(options.certificate, decoded.ok ? decoded.payload : undefined, options.binding, options.certificatePins) } : {}),
     verdict: verdictOf(token, now, options),
   };
 }
 
-function certificateOf(certificate: ClientCertificateFacts, claims: JsonObject | undefined, binding: BindingPolicy | undefined): CertificateExplanation {
+function certificateOf(certificate: ClientCertificateFacts, claims: JsonObject | undefined, binding: BindingPolicy | undefined, pins: readonly string[] | undefined): CertificateExplanation {
   const checks: BindingCheck[] = [];
   const cnf = claims?.['cnf'];
   const thumbprint = typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? cnf['x5t#S256'] : undefined;
@@ -348,7 +355,16 @@ function certificateOf(certificate: ClientCertificateFacts, claims: JsonObject |
     matches: keyName !== undefined && certificate.commonName === keyName,
     detail: `CN ${certificate.commonName === undefined ? 'absent' : show(certificate.commonName)}, key name ${keyName === undefined ? 'unknown (no valid sub)' : show(keyName)}`,
   });
-  return { subject: certificate.subject, issuer: certificate.issuer, serialNumber: certificate.serialNumber, thumbprintSha256: certificate.thumbprintSha256, binding, checks };
+  return {
+    subject: certificate.subject,
+    issuer: certificate.issuer,
+    serialNumber: certificate.serialNumber,
+    thumbprintSha256: certificate.thumbprintSha256,
+    spkiPinSha256: certificate.spkiPinSha256,
+    ...(pins ? { pins: { listed: pins, matches: pins.includes(certificate.spkiPinSha256) } } : {}),
+    binding,
+    checks,
+  };
 }
 
 /**
@@ -358,14 +374,20 @@ function certificateOf(certificate: ClientCertificateFacts, claims: JsonObject |
  */
 function verdictOf(token: string, now: number, options: ExplainOptions): Verdict {
   const { key } = options;
+  const pins = options.certificatePins ? new Set(options.certificatePins) : undefined;
   const outcome = authorizeTokenSync(
     token,
     { nowSeconds: now, certificate: options.certificate },
     { tokenRules: options.tokenRules, defaultBinding: options.binding ?? 'none' },
-    { lookUpKeys: key ? () => ({ keys: [key], binding: undefined }) : undefined },
+    { lookUpKeys: key ? () => ({ keys: [key], binding: undefined, access: { certificatePins: pins } }) : undefined },
   );
   if (outcome.decision === 'deny') return { decision: 'deny', reason: outcome.denial.reason, publicReason: outcome.denial.publicReason, detail: outcome.denial.detail };
-  return outcome.decision === 'allow' ? { decision: 'allow', kid: outcome.token.kid } : { decision: 'unverified' };
+  if (outcome.decision === 'allow') return { decision: 'allow', kid: outcome.token.kid };
+  // Without a key the pipeline stops before the pins: check them here, as the authorizer would after the signature.
+  if (pins && options.certificate && !pins.has(options.certificate.spkiPinSha256)) {
+    return { decision: 'deny', reason: 'client_certificate_mismatch', publicReason: 'client_certificate_mismatch', detail: "the client certificate's SPKI pin is not one of the name's pins" };
+  }
+  return { decision: 'unverified' };
 }
 
 function timesOf(claims: JsonObject, now: number): Explanation['times'] {

@@ -21,6 +21,12 @@ export interface LocalGatewayOptions {
   readonly isRevoked: (canonicalIssuer: string, serialNumber: string) => Promise<boolean>;
   /** One JSON access-log line per request, with the deployed stage's fields. */
   readonly accessLog: (line: Record<string, unknown>) => void;
+  /**
+   * Every path and method other than /keys…, /revocations and /openapi.json is a protected route
+   * answered by the echo backend, as deployed with a backend URL (`{proxy+}`); otherwise only
+   * `GET /whoami` is, as deployed without one.
+   */
+  readonly anyRoute?: boolean;
 }
 
 interface Reply {
@@ -60,7 +66,11 @@ function textOf(value: unknown): string | undefined {
 
 const GATEWAY_RESPONSES = {
   accessDenied: (context: APIGatewayAuthorizerResult['context']) =>
-    deployedResponse('AccessDenied', { 'context.authorizer.reason': textOf(context?.['reason']), 'context.authorizer.detail': textOf(context?.['detail']) }),
+    deployedResponse('AccessDenied', {
+      'context.authorizer.error': textOf(context?.['error']),
+      'context.authorizer.reason': textOf(context?.['reason']),
+      'context.authorizer.detail': textOf(context?.['detail']),
+    }),
   unauthorized: () => deployedResponse('Unauthorized', {}),
   authorizerFailure: () => deployedResponse('AuthorizerFailure', {}),
   missingAuthenticationToken: () =>
@@ -95,7 +105,13 @@ function decodeSegment(segment: string): string | undefined {
 }
 
 /** Resource templates as deployed; a static segment (`restore`) wins over a variable one, as in API Gateway. */
-function matchRoute(path: string): Route | undefined {
+function matchRoute(path: string, anyRoute: boolean): Route | undefined {
+  const route = matchKeygateRoute(path);
+  if (route || !anyRoute || path.split('/')[1] === 'keys') return route;
+  return { resource: path === '/' ? '/' : '/{proxy+}', pathParameters: path === '/' ? null : { proxy: path.slice(1) }, kind: 'protected', methods: ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] };
+}
+
+function matchKeygateRoute(path: string): Route | undefined {
   const segments = path.split('/').slice(1);
   if (segments.length === 1 && segments[0] === 'whoami') return { resource: '/whoami', pathParameters: null, kind: 'protected', methods: ['GET'] };
   if (segments.length === 1 && segments[0] === 'revocations') return { resource: '/revocations', pathParameters: null, kind: 'registration', methods: ['GET', 'POST'] };
@@ -106,6 +122,7 @@ function matchRoute(path: string): Route | undefined {
   if (segments.length === 1) return { resource: '/keys', pathParameters: null, kind: 'registration', methods: ['GET'] };
   if (segments.length === 2) return { resource: '/keys/{name}', pathParameters: { name: name as string }, kind: 'registration', methods: ['GET', 'PUT', 'DELETE'] };
   if (segments.length === 3 && third === 'restore') return { resource: '/keys/{name}/restore', pathParameters: { name: name as string }, kind: 'registration', methods: ['POST'] };
+  if (segments.length === 3 && third === 'access') return { resource: '/keys/{name}/access', pathParameters: { name: name as string }, kind: 'registration', methods: ['PUT'] };
   if (segments.length === 3) return { resource: '/keys/{name}/{kid}', pathParameters: { name: name as string, kid: third as string }, kind: 'registration', methods: ['DELETE'] };
   return undefined;
 }
@@ -156,7 +173,7 @@ export function createLocalGateway(options: LocalGatewayOptions) {
       log['resourcePath'] = OPENAPI_PATH;
       return json(200, openApiDocument);
     }
-    const route = matchRoute(request.path);
+    const route = matchRoute(request.path, options.anyRoute ?? false);
     if (!route || !route.methods.includes(request.method)) return GATEWAY_RESPONSES.missingAuthenticationToken();
     const routed: LocalRequest = { ...request, resource: route.resource, pathParameters: route.pathParameters };
     log['resourcePath'] = route.resource;

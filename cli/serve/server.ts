@@ -18,6 +18,8 @@ export interface LocalServerOptions {
   readonly accessLog: (line: Record<string, unknown>) => void;
   /** Each token's jti accepted once (in memory), like KEYGATE_REPLAY_TABLE when deployed. */
   readonly replayProtection?: boolean;
+  /** Every other path and method is a protected route (local-gateway.ts). */
+  readonly anyRoute?: boolean;
 }
 
 export interface LocalServer {
@@ -43,6 +45,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     supportSubject: pki.supportSubject,
     isRevoked: (issuer, serialNumber) => revocations.isRevoked(issuer, serialNumber),
     accessLog: options.accessLog,
+    anyRoute: options.anyRoute,
   });
   const server: Server = createServer(
     {

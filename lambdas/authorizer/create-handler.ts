@@ -176,8 +176,11 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     const bearer = extractBearerToken(event.headers, event.multiValueHeaders);
     if (!bearer.ok) return refuse(event, bearer);
     const certificate = clientCertificateOf(event);
+    // The route of this request, from the event (not from the policy resources: the Allow stays one
+    // stage-wide statement, and the route check runs per request; see README "Route permissions").
+    const route = typeof event.httpMethod === 'string' && typeof event.path === 'string' ? { method: event.httpMethod, path: event.path } : undefined;
     const nowMs = now();
-    const outcome = await authorizeToken(bearer.token, { nowSeconds: nowMs / 1000, certificate }, config, pipelineDependencies);
+    const outcome = await authorizeToken(bearer.token, { nowSeconds: nowMs / 1000, certificate, route }, config, pipelineDependencies);
     if (outcome.decision === 'deny') return refuse(event, outcome.denial, outcome.keyName);
     if (outcome.decision !== 'allow') throw new AuthorizerUnavailableError('the signature was not checked'); // unreachable: lookUpKeys is given
     const { token: verified, lookup } = outcome;

@@ -1,6 +1,7 @@
 import { checkCertificateBinding, type BindingPolicy } from './certificate-binding.js';
 import type { ClientCertificateFacts } from './client-certificate.js';
 import { addedAtOf, checkKeyAge, type DatedKey } from './key-age.js';
+import { isRouteAllowed, type NameAccess } from './name-access.js';
 import { deny, type Denial } from './reasons.js';
 import type { TokenRules } from './token-rules.js';
 import { checkSignature, checkTokenBeforeSignature, type UnverifiedToken, type VerificationKey, type VerifiedToken } from './token-checks.js';
@@ -11,6 +12,8 @@ export interface KeyLookup {
   readonly keys: readonly (VerificationKey & DatedKey)[] | undefined;
   /** The name's certificate binding, as stored (undefined: the default binding applies). */
   readonly binding: BindingPolicy | undefined;
+  /** The name's route permissions and certificate pins (undefined: none, every route, any certificate). */
+  readonly access?: NameAccess | undefined;
   /** `over-budget`: the name was not looked up at all (the unknown-name budget is spent); denied as unknown_key. */
   readonly source?: string;
 }
@@ -22,6 +25,11 @@ export interface RequestFacts {
   readonly nowSeconds: number;
   /** Undefined when the request has none or it could not be read. */
   readonly certificate: ClientCertificateFacts | undefined;
+  /**
+   * The method and path the request calls (the REQUEST authorizer event's httpMethod and path).
+   * Undefined: unknown, so a name with route permissions is refused (fail closed).
+   */
+  readonly route?: { readonly method: string; readonly path: string } | undefined;
 }
 
 export interface AuthorizationRules {
@@ -30,7 +38,8 @@ export interface AuthorizationRules {
   readonly defaultBinding: BindingPolicy;
   /**
    * API Gateway's authorizer result cache TTL. It is keyed by the token alone, so a cached Allow
-   * would be reused with any client certificate: above 0, a bound name fails closed. @default 0
+   * would be reused with any client certificate and on any route: above 0, a bound or pinned name
+   * and a name with route permissions fail closed. @default 0
    */
   readonly authorizerCacheSeconds?: number;
   /** Keys registered more than this many days ago are refused (key_expired). @default - no limit */
@@ -85,7 +94,8 @@ const denied = (denial: Denial, keyName?: string): AuthorizationOutcome<never> =
 /**
  * THE order of the checks, written once: token before signature (cheapest first, no state), then
  * revocation (before the key look-up, so a revoked client costs no key read), keys and signature,
- * key age, certificate binding, and replay last (so a refused token never burns its jti). Each question to
+ * key age, certificate binding, certificate pins, route permissions, and replay last (so a refused
+ * token never burns its jti). Each question to
  * a dependency is a yielded step; the drivers below answer it at once or asynchronously.
  */
 function* authorizationSteps<Lookup extends KeyLookup>(
@@ -127,11 +137,32 @@ function* authorizationSteps<Lookup extends KeyLookup>(
   const mismatch = checkCertificateBinding(binding, verified.keyName, verified.payload, certificate);
   if (mismatch) return denied(mismatch, verified.keyName);
 
+  const accessDenial = checkNameAccess(lookup.access, request, cacheSeconds);
+  if (accessDenial) return denied(accessDenial, verified.keyName);
+
   if (checks.replay) {
     const use = yield { ask: 'recordFirstUse', keyName: verified.keyName, jti: verified.jti, expiresAtSeconds: verified.exp + rules.tokenRules.clockSkewSeconds };
     if (use === 'replayed') return denied(deny('replayed_token', 'this jti was already used'), verified.keyName);
   }
   return { decision: 'allow', token: verified, lookup };
+}
+
+/** Pins, then routes: the checks a name's access settings add after the binding. */
+function checkNameAccess(access: NameAccess | undefined, request: RequestFacts, cacheSeconds: number): Denial | undefined {
+  const { certificatePins: pins, routes } = access ?? {};
+  if (pins) {
+    // A cached Allow is keyed by the token alone: it would be reused on another certificate.
+    if (cacheSeconds > 0) return deny('client_certificate_mismatch', `certificate pins cannot be enforced with the authorizer result cache on (KEYGATE_AUTHORIZER_CACHE_SECONDS=${cacheSeconds})`);
+    if (!request.certificate) return deny('client_certificate_mismatch', 'the name is pinned and the request has no readable client certificate');
+    if (!pins.has(request.certificate.spkiPinSha256)) return deny('client_certificate_mismatch', "the client certificate's SPKI pin is not one of the name's pins");
+  }
+  if (routes) {
+    // A cached Allow is keyed by the token alone: it would be reused on another route.
+    if (cacheSeconds > 0) return deny('insufficient_scope', `route permissions cannot be enforced with the authorizer result cache on (KEYGATE_AUTHORIZER_CACHE_SECONDS=${cacheSeconds})`);
+    if (!request.route) return deny('insufficient_scope', 'the name has route permissions and the request route is unknown');
+    if (!isRouteAllowed(routes, request.route.method, request.route.path)) return deny('insufficient_scope', "the request's method and path match none of the name's routes");
+  }
+  return undefined;
 }
 
 function checksOf(dependencies: AuthorizationDependencies<KeyLookup> | SyncAuthorizationDependencies<KeyLookup>): Checks {

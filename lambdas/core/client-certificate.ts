@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { canonicalCertificateName, normalizeSerialNumber } from './revocation.js';
 
 /** What keygate needs to know about a client certificate, read from its PEM (not from API Gateway's DN strings). */
@@ -12,6 +12,8 @@ export interface ClientCertificateFacts {
   readonly serialNumber: string;
   /** SHA-256 of the DER, base64url (RFC 8705 `x5t#S256`). */
   readonly thumbprintSha256: string;
+  /** SHA-256 of the SubjectPublicKeyInfo, base64url unpadded (an RFC 7469 pin; name-access.ts). */
+  readonly spkiPinSha256: string;
   readonly commonName: string | undefined;
 }
 
@@ -28,6 +30,12 @@ export function readClientCertificate(pem: string): ClientCertificateFacts {
     issuerCanonical: canonicalCertificateName(certificate.issuer),
     serialNumber: normalizeSerialNumber(certificate.serialNumber) ?? certificate.serialNumber.toLowerCase(),
     thumbprintSha256: Buffer.from(certificate.fingerprint256.replace(/:/g, ''), 'hex').toString('base64url'),
+    spkiPinSha256: spkiPinOf(certificate),
     commonName,
   };
+}
+
+/** The certificate's RFC 7469 SHA-256 pin, base64url without padding. */
+export function spkiPinOf(certificate: X509Certificate): string {
+  return createHash('sha256').update(certificate.publicKey.export({ type: 'spki', format: 'der' })).digest('base64url');
 }

@@ -31,13 +31,22 @@ export function allowPolicy(principalId: string, methodArn: string, context: Aut
 }
 
 /**
- * A Deny; the API's ACCESS_DENIED gateway response puts `context.reason` and `context.detail` (a
- * sentence from publicDetailOf, '' when the reason stays generic) into the 401 body.
+ * The RFC 6750 error code of a denial: `insufficient_scope` when the token is good and the name may
+ * not call the route, `invalid_token` for everything else.
+ */
+export function bearerErrorOf(reason: PublicReason): 'invalid_token' | 'insufficient_scope' {
+  return reason === 'insufficient_scope' ? 'insufficient_scope' : 'invalid_token';
+}
+
+/**
+ * A Deny; the API's ACCESS_DENIED gateway response puts `context.error` (bearerErrorOf),
+ * `context.reason` and `context.detail` (a sentence from publicDetailOf, '' when the reason stays
+ * generic) into the 401 body.
  */
 export function denyPolicy(methodArn: string, reason: PublicReason, detail = ''): AuthorizerPolicy {
   return {
     principalId: 'anonymous',
     policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: stageWildcardArn(methodArn) }] },
-    context: { reason, detail },
+    context: { error: bearerErrorOf(reason), reason, detail },
   };
 }

@@ -19,7 +19,7 @@ const TOKEN_ONLY_REASONS = [
   'lifetime_too_long',
 ] as const;
 
-export const INTERNAL_REASONS = [...TOKEN_ONLY_REASONS, 'unknown_key', 'unknown_kid', 'invalid_signature', 'replayed_token', 'client_certificate_mismatch', 'certificate_revoked', 'key_expired'] as const;
+export const INTERNAL_REASONS = [...TOKEN_ONLY_REASONS, 'unknown_key', 'unknown_kid', 'invalid_signature', 'replayed_token', 'client_certificate_mismatch', 'certificate_revoked', 'key_expired', 'insufficient_scope'] as const;
 
 export type InternalReason = (typeof INTERNAL_REASONS)[number];
 
@@ -34,7 +34,9 @@ export type PublicReason =
   | 'invalid_signature'
   | 'replayed_token'
   | 'client_certificate_mismatch'
-  | 'certificate_revoked';
+  | 'certificate_revoked'
+  /** RFC 6750: the token is good, the name may not call this route. */
+  | 'insufficient_scope';
 
 const PUBLIC_REASON: Readonly<Record<InternalReason, PublicReason>> = {
   malformed_authorization: 'malformed_token',
@@ -55,6 +57,7 @@ const PUBLIC_REASON: Readonly<Record<InternalReason, PublicReason>> = {
   certificate_revoked: 'certificate_revoked',
   // A key past KEYGATE_MAX_KEY_AGE_DAYS answers as a bad signature: the caller learns nothing about the key.
   key_expired: 'invalid_signature',
+  insufficient_scope: 'insufficient_scope',
 };
 
 export function toPublicReason(reason: InternalReason): PublicReason {

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { isValidKeyName } from '../core/limits.js';
-import { withKeyAdded, withKeyRemoved } from './key-changes.js';
-import { KeyStoreError, KeyStoreIntegrityError, nameSummary, type AddKeyOptions, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
+import { withAccessChanged, withKeyAdded, withKeyRemoved } from './key-changes.js';
+import { KeyStoreError, KeyStoreIntegrityError, nameSummary, type AccessChange, type AccessChangeOutcome, type AddKeyOptions, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
 import { indexOfNames, parseIndex, serializeIndex, withNameChange, type NameIndexData } from './name-index.js';
 import { parseStoredRecord } from './stored-record.js';
 
@@ -177,6 +177,20 @@ export class FileKeyStore implements KeyStore {
       entries.set(name, { record });
       await this.save(entries, name);
       return record;
+    });
+  }
+
+  changeAccess(name: string, change: AccessChange): Promise<{ outcome: AccessChangeOutcome; record: KeyRecord }> {
+    return this.exclusive(async () => {
+      const entries = await this.loadFor(name);
+      const entry = entries.get(name);
+      if (entry?.deletionDate) throw new KeyStoreError('name_revoked', `"${name}" is revoked; restore it (POST /keys/${name}/restore) before changing its access`);
+      const result = withAccessChanged(entry?.record, name, change);
+      if (result.outcome === 'changed') {
+        entries.set(name, { record: result.record });
+        await this.save(entries, name);
+      }
+      return result;
     });
   }
 

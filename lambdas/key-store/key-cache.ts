@@ -2,6 +2,7 @@ import type { KeyLookup as PipelineKeyLookup } from '../core/authorization.js';
 import type { BindingPolicy } from '../core/certificate-binding.js';
 import { addedAtSecondsOf, type DatedKey } from '../core/key-age.js';
 import { importStoredJwk, type KeySizeLimits } from '../core/key-material.js';
+import { nameAccessOf, type NameAccess } from '../core/name-access.js';
 import type { VerificationKey } from '../core/token-checks.js';
 import { KeyStoreIntegrityError, KeyStoreUnavailableError, type KeyStore } from './key-store.js';
 import { changedSince, filterMayContain, hashName, type NameIndexData } from './name-index.js';
@@ -72,6 +73,7 @@ type CachedKey = VerificationKey & DatedKey;
 interface CacheEntry {
   readonly keys: readonly CachedKey[];
   readonly binding: BindingPolicy | undefined;
+  readonly access: NameAccess | undefined;
   /** The name's id in the index's change log. */
   readonly id: number;
   /** Kept on the index's word (until it logs a change, at most VOUCHED_MAX_MS), not for the key-cache window. */
@@ -185,7 +187,7 @@ export class CachingKeyResolver {
 
   private lookup(name: string, now: number): Promise<KeyLookup> | KeyLookup {
     const entry = this.known.get(name);
-    if (entry && now < entry.expiresAt) return { keys: entry.keys, binding: entry.binding, source: 'cache' };
+    if (entry && now < entry.expiresAt) return { keys: entry.keys, binding: entry.binding, access: entry.access, source: 'cache' };
     const view = this.view;
     if (!entry) {
       if (view.mode === 'ok' && !filterMayContain(view.index.filter, hashName(name))) return { keys: undefined, binding: undefined, source: 'index' };
@@ -263,16 +265,19 @@ export class CachingKeyResolver {
     const basis = this.view;
     let keys: CachedKey[] | undefined;
     let binding: BindingPolicy | undefined;
+    let access: NameAccess | undefined;
     try {
       const record = await this.store.getKeys(name);
       keys = record ? this.importKeys(name, record.keys) : undefined;
       binding = record?.binding;
+      access = record ? nameAccessOf(record) : undefined;
+      if (record && !access) throw new KeyStoreIntegrityError(`the route permissions or certificate pins stored for "${name}" are not valid`);
     } catch (error) {
       if (error instanceof KeyStoreIntegrityError) {
         this.options.onIntegrityError?.(name, error);
         keys = [];
       } else {
-        if (previous && this.now() < previous.staleUntil) return { keys: previous.keys, binding: previous.binding, source: 'stale' };
+        if (previous && this.now() < previous.staleUntil) return { keys: previous.keys, binding: previous.binding, access: previous.access, source: 'stale' };
         throw error;
       }
     }
@@ -285,12 +290,12 @@ export class CachingKeyResolver {
       const vouched = basis.mode === 'ok' && current.mode === 'ok' && current.index.seq === basis.index.seq && !current.index.pending.has(id);
       const expiresAt = now + (vouched ? VOUCHED_MAX_MS : this.cacheMs);
       this.unknown.delete(name);
-      this.known.set(name, { keys, binding, id, vouched, expiresAt, staleUntil: expiresAt + this.options.staleIfErrorSeconds * 1000 });
+      this.known.set(name, { keys, binding, access, id, vouched, expiresAt, staleUntil: expiresAt + this.options.staleIfErrorSeconds * 1000 });
     } else {
       this.known.delete(name);
       this.unknown.set(name, { id, until: now + this.options.unknownKeyCacheSeconds * 1000 });
     }
-    return { keys, binding, source: 'store' };
+    return { keys, binding, access, source: 'store' };
   }
   private importKeys(name: string, stored: readonly { kid: string; jwk: unknown; addedAt: string }[]): CachedKey[] {
     const keys: CachedKey[] = [];

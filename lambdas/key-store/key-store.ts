@@ -17,7 +17,22 @@ export interface KeyRecord {
   readonly keys: readonly StoredKey[];
   /** How the name's tokens are tied to the client certificate; set when the name is created. */
   readonly binding?: BindingPolicy | undefined;
+  /** Route patterns the name may call (name-access.ts), canonical; absent: every protected route. */
+  readonly routes?: readonly string[] | undefined;
+  /** SPKI pins of the client certificates the name may use, canonical; absent: no pinning. */
+  readonly certificatePins?: readonly string[] | undefined;
 }
+
+/** A name's access settings as one value (compared as a whole when a key is added). */
+export type NameAccessSettings = Pick<KeyRecord, 'routes' | 'certificatePins'>;
+
+/** A change of access settings: a list replaces, null removes, undefined keeps. */
+export interface AccessChange {
+  readonly routes?: readonly string[] | null | undefined;
+  readonly certificatePins?: readonly string[] | null | undefined;
+}
+
+export type AccessChangeOutcome = 'changed' | 'unchanged';
 
 export type AddKeyOutcome = 'created' | 'added' | 'already_present';
 
@@ -51,6 +66,8 @@ export interface AddKeyOptions {
   readonly binding?: BindingPolicy | undefined;
   /** The binding a new name gets when the caller asks for none. */
   readonly defaultBinding?: BindingPolicy | undefined;
+  /** Access settings the caller asks for (canonical): a new name gets them, an existing name must have them. */
+  readonly access?: NameAccessSettings | undefined;
 }
 
 /**
@@ -65,6 +82,11 @@ export interface KeyStore {
    * (name_revoked); a binding other than the name's is refused (binding_mismatch).
    */
   addKey(name: string, key: StoredKey, options?: AddKeyOptions): Promise<{ outcome: AddKeyOutcome; record: KeyRecord }>;
+  /**
+   * Replaces the name's route permissions and/or certificate pins, with the same compare-and-set
+   * as key changes; unknown_key_name, name_revoked as removeKey and revoke.
+   */
+  changeAccess(name: string, change: AccessChange): Promise<{ outcome: AccessChangeOutcome; record: KeyRecord }>;
   /** Removes one key; the last key cannot be removed this way (last_key). */
   removeKey(name: string, kid: string): Promise<KeyRecord>;
   /** Names with their kids, in name order, `limit` at a time. */
@@ -81,7 +103,7 @@ export interface KeyStore {
   readNameIndex(): Promise<NameIndexData | undefined>;
 }
 
-export type KeyStoreErrorCode = 'unknown_key_name' | 'unknown_kid' | 'last_key' | 'too_many_keys' | 'name_revoked' | 'conflict' | 'invalid_next_token' | 'binding_mismatch';
+export type KeyStoreErrorCode = 'unknown_key_name' | 'unknown_kid' | 'last_key' | 'too_many_keys' | 'name_revoked' | 'conflict' | 'invalid_next_token' | 'binding_mismatch' | 'access_mismatch';
 
 /** A refusal the caller can act on (maps to a 4xx). */
 export class KeyStoreError extends Error {

@@ -10,8 +10,8 @@ import {
   type SecretsManagerClient,
   type Filter,
 } from '@aws-sdk/client-secrets-manager';
-import { withKeyAdded, withKeyRemoved } from './key-changes.js';
-import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, nameSummary, type AddKeyOptions, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
+import { withAccessChanged, withKeyAdded, withKeyRemoved } from './key-changes.js';
+import { KeyStoreError, KeyStoreIntegrityError, KeyStoreUnavailableError, nameSummary, type AccessChange, type AccessChangeOutcome, type AddKeyOptions, type KeyNamePage, type KeyRecord, type KeyStore, type RestoreOutcome, type RevokeResult, type StoredKey } from './key-store.js';
 import { indexOfNames, NameIndexFullError, parseIndex, serializeIndex, withNameChange, type NameIndexData } from './name-index.js';
 import { DEFAULT_SECRET_PREFIX } from '../core/config.js';
 import { isValidKeyName } from '../core/limits.js';
@@ -265,15 +265,48 @@ export class SecretsManagerKeyStore implements KeyStore {
   async removeKey(name: string, kid: string): Promise<KeyRecord> {
     const first = await this.read(name);
     withKeyRemoved(first.state === 'active' ? first.record : undefined, name, kid); // refusals before any index write
-    return this.removing(name, async () => {
-      for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
-        const current = attempt === 1 ? first : await this.read(name);
+    return this.removing(name, () =>
+      this.rewrite(name, first, (current) => {
         const record = withKeyRemoved(current.state === 'active' ? current.record : undefined, name, kid);
-        if (current.state === 'active' && (await this.put(name, record, current.versionId))) return record;
-        await backOff(attempt);
-      }
-      throw new KeyStoreError('conflict', `"${name}" is being changed by someone else; try again`);
-    });
+        return { write: record, result: record };
+      }),
+    );
+  }
+
+  /**
+   * Read-modify-write of an existing record, compare-and-set: `change` gives the record to write
+   * (and what to answer), or only an answer when there is nothing to write; a lost race re-reads.
+   */
+  private async rewrite<T>(name: string, first: SecretState, change: (current: SecretState) => { write?: KeyRecord; result: T }): Promise<T> {
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      const current = attempt === 1 ? first : await this.read(name);
+      const next = change(current);
+      if (!next.write) return next.result;
+      if (current.state === 'active' && (await this.put(name, next.write, current.versionId))) return next.result;
+      await backOff(attempt);
+    }
+    throw new KeyStoreError('conflict', `"${name}" is being changed by someone else; try again`);
+  }
+
+  /**
+   * An access change can take something away (a route, the freedom to use any certificate), so it
+   * runs between the index's begin and end marks, as a removal does.
+   */
+  async changeAccess(name: string, change: AccessChange): Promise<{ outcome: AccessChangeOutcome; record: KeyRecord }> {
+    const first = await this.read(name);
+    if (first.state === 'revoked') throw new KeyStoreError('name_revoked', `"${name}" is revoked; restore it (POST /keys/${name}/restore) before changing its access`);
+    const preview = withAccessChanged(first.state === 'active' ? first.record : undefined, name, change); // refusals before any index write
+    if (preview.outcome === 'unchanged') {
+      await this.settleIndex(name);
+      return preview;
+    }
+    return this.removing(name, () =>
+      this.rewrite(name, first, (current) => {
+        if (current.state === 'revoked') throw new KeyStoreError('name_revoked', `"${name}" is revoked`);
+        const result = withAccessChanged(current.state === 'active' ? current.record : undefined, name, change);
+        return result.outcome === 'unchanged' ? { result } : { write: result.record, result };
+      }),
+    );
   }
 
   /** Creates the secret; false when another writer created it first (the caller retries as an update). */

@@ -1,5 +1,6 @@
 import { BINDING_POLICIES } from '../core/certificate-binding.js';
 import { MAX_KEYS_PER_NAME } from '../core/limits.js';
+import { parseCertificatePins, parseRoutes } from '../core/name-access.js';
 import { isBoundedString, isIntegerIn, isStrictObject } from '../core/shape.js';
 import { KeyStoreIntegrityError, type KeyRecord, type StoredKey } from './key-store.js';
 
@@ -20,15 +21,25 @@ function isStoredKey(value: unknown): value is StoredKey {
   );
 }
 
+/** A stored list must be what the API would have stored: valid, and already canonical. */
+function isCanonicalList(value: unknown, parse: (values: readonly string[]) => { ok: boolean; value?: string[] }): boolean {
+  if (value === undefined) return true;
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) return false;
+  const parsed = parse(value as string[]);
+  return parsed.ok && parsed.value?.join('\n') === value.join('\n');
+}
+
 function isKeyRecord(value: unknown): value is KeyRecord {
-  if (!isStrictObject(value, ['name', 'keys', 'binding'])) return false;
+  if (!isStrictObject(value, ['name', 'keys', 'binding', 'routes', 'certificatePins'])) return false;
   const { keys, binding } = value;
   return (
     typeof value['name'] === 'string' &&
     Array.isArray(keys) &&
     keys.length <= MAX_KEYS_PER_NAME &&
     keys.every(isStoredKey) &&
-    (binding === undefined || (BINDING_POLICIES as readonly unknown[]).includes(binding))
+    (binding === undefined || (BINDING_POLICIES as readonly unknown[]).includes(binding)) &&
+    isCanonicalList(value['routes'], parseRoutes) &&
+    isCanonicalList(value['certificatePins'], parseCertificatePins)
   );
 }
 
@@ -46,5 +57,11 @@ export function parseStoredRecord(text: string, expectedName: string): KeyRecord
 }
 
 export function serializeRecord(record: KeyRecord): string {
-  return JSON.stringify(record.binding ? { name: record.name, keys: record.keys, binding: record.binding } : { name: record.name, keys: record.keys });
+  return JSON.stringify({
+    name: record.name,
+    keys: record.keys,
+    ...(record.binding ? { binding: record.binding } : {}),
+    ...(record.routes ? { routes: record.routes } : {}),
+    ...(record.certificatePins ? { certificatePins: record.certificatePins } : {}),
+  });
 }

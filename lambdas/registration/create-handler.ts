@@ -35,6 +35,7 @@ const STORE_ERROR_STATUS: Readonly<Record<KeyStoreError['code'], number>> = {
   conflict: 409,
   invalid_next_token: 400,
   binding_mismatch: 409,
+  access_mismatch: 409,
 };
 
 /** Maps every failure to a JSON error response: never a stack trace, never key material. */
@@ -69,6 +70,7 @@ export function createRegistrationHandler(dependencies: RegistrationDependencies
     revoke_name: 'NameRevoked',
     restore_name: 'NameRestored',
     revoke_certificate: 'CertificateRevoked',
+    change_access: 'AccessChanged',
   };
   const AUDITED_METHODS = new Set(['PUT', 'DELETE', 'POST']);
 

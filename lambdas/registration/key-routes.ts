@@ -4,7 +4,7 @@ import { parsePublicKeyInput } from '../core/key-material.js';
 import { SUBJECT_PREFIX } from '../core/limits.js';
 import type { KeyRecord, KeyStore, StoredKey } from '../key-store/key-store.js';
 import { HttpError, jsonResponse } from './http.js';
-import { callerArn, keyNameParameter, kidParameter, listQuery, parseJsonBody, parseQuery, registerKeyBody } from './request.js';
+import { accessSettingsOf, callerArn, changeAccessBody, keyNameParameter, kidParameter, listQuery, parseJsonBody, parseQuery, registerKeyBody } from './request.js';
 import type { RouteTable } from './routes.js';
 
 /** A name's record as the API shows it; `detailed` adds who added each key and its public key as PEM. */
@@ -13,6 +13,9 @@ function publicView(record: KeyRecord, detailed: boolean) {
       name: record.name,
       subject: `${SUBJECT_PREFIX}${record.name}`,
       binding: record.binding ?? 'none',
+      // Shown only when set: absent means every protected route, any certificate of the truststore.
+      ...(record.routes ? { routes: record.routes } : {}),
+      ...(record.certificatePins ? { certificatePins: record.certificatePins } : {}),
       keys: record.keys.map((key) =>
         detailed
           ? { kid: key.kid, bits: key.bits, addedAt: key.addedAt, addedBy: key.addedBy, publicKeyPem: createPublicKey({ key: { ...key.jwk }, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString() }
@@ -36,9 +39,12 @@ export function keyRoutes(keyStore: KeyStore, config: KeygateConfig, now: () => 
         const name = keyNameParameter(event);
         const caller = callerArn(event);
         const body = parseJsonBody(event, registerKeyBody);
+        const requested = accessSettingsOf(body);
         const parsed = await parsePublicKeyInput(body.publicKey, { limits: config.keySizeLimits, now: now() });
         const key: StoredKey = { kid: parsed.kid, jwk: parsed.jwk, bits: parsed.bits, addedAt: now().toISOString(), addedBy: caller };
-        const { outcome, record } = await keyStore.addKey(name, key, { binding: body.binding, defaultBinding: config.defaultBinding });
+        // Access settings sent with a key are compared as a whole with the name's; none sent: no check.
+        const access = requested.routes || requested.certificatePins ? requested : undefined;
+        const { outcome, record } = await keyStore.addKey(name, key, { binding: body.binding, defaultBinding: config.defaultBinding, access });
         const status = outcome === 'created' ? 201 : 200;
         return {
           response: jsonResponse(status, { ...publicView(record, false), outcome, kid: parsed.kid }, outcome === 'created' ? { location: `/keys/${name}` } : {}),
@@ -59,6 +65,18 @@ export function keyRoutes(keyStore: KeyStore, config: KeygateConfig, now: () => 
           response: jsonResponse(200, { name, revoked: true, restoreBefore: revoked.deletionDate }),
           audit: { action: 'revoke_name', keyName: name },
         };
+      },
+    },
+    '/keys/{name}/access': {
+      PUT: async (event) => {
+        const name = keyNameParameter(event);
+        callerArn(event);
+        const body = parseJsonBody(event, changeAccessBody);
+        if (body.routes === undefined && body.certificatePins === undefined) {
+          throw new HttpError(400, 'invalid_request', 'body: send "routes", "certificatePins" or both (a list replaces, null removes)');
+        }
+        const { outcome, record } = await keyStore.changeAccess(name, accessSettingsOf(body));
+        return { response: jsonResponse(200, { ...publicView(record, false), outcome }), audit: { action: 'change_access', keyName: name, changed: outcome === 'changed' } };
       },
     },
     '/keys/{name}/{kid}': {

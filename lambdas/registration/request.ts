@@ -3,16 +3,31 @@ import { z } from 'zod';
 import { BINDING_POLICIES } from '../core/certificate-binding.js';
 import { MAX_PUBLIC_KEY_INPUT_CHARS } from '../core/key-material.js';
 import { isValidKeyName } from '../core/limits.js';
+import { parseCertificatePins, parseRoutes, type Parsed } from '../core/name-access.js';
 import { parseStrictJsonObject, StrictJsonError } from '../core/strict-json.js';
 import { HttpError } from './http.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 const KID = /^[A-Za-z0-9_-]{43}$/;
 
+// Shapes only: name-access.ts checks counts and contents, with their own stable codes. The body
+// size (MAX_BODY_BYTES) bounds the lists.
+const accessList = z.array(z.string());
+
 export const registerKeyBody = z
   .object({
     publicKey: z.string().min(1).max(MAX_PUBLIC_KEY_INPUT_CHARS),
     binding: z.enum(BINDING_POLICIES).optional(),
+    routes: accessList.optional(),
+    certificatePins: accessList.optional(),
+  })
+  .strict();
+
+/** PUT /keys/{name}/access: a list replaces, null removes, a field left out is kept. */
+export const changeAccessBody = z
+  .object({
+    routes: accessList.nullable().optional(),
+    certificatePins: accessList.nullable().optional(),
   })
   .strict();
 
@@ -132,4 +147,15 @@ export function callerArn(event: APIGatewayProxyEvent): string {
   const arn = event.requestContext?.identity?.userArn;
   if (!arn) throw new HttpError(403, 'missing_caller_identity', 'the request carries no caller identity; sign it with SigV4');
   return arn;
+}
+
+function accessValue(parsed: Parsed<string[]>): string[] {
+  if (!parsed.ok) throw new HttpError(400, parsed.code, parsed.message);
+  return parsed.value;
+}
+
+/** The access lists of a request, checked and canonical: undefined kept as undefined, null as null. */
+export function accessSettingsOf<T extends readonly string[] | null | undefined>(body: { routes?: T; certificatePins?: T }) {
+  const check = (list: T | undefined, parse: (values: readonly string[]) => Parsed<string[]>) => (list === undefined || list === null ? list : accessValue(parse(list)));
+  return { routes: check(body.routes, parseRoutes), certificatePins: check(body.certificatePins, parseCertificatePins) };
 }

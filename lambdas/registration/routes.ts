@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 
-export type AuditedAction = 'add_key' | 'remove_key' | 'revoke_name' | 'restore_name' | 'revoke_certificate';
+export type AuditedAction = 'add_key' | 'remove_key' | 'revoke_name' | 'restore_name' | 'revoke_certificate' | 'change_access';
 
 export interface RouteResult {
   readonly response: APIGatewayProxyResult;

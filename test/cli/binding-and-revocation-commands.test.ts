@@ -204,12 +204,32 @@ describe('keygate explain --cert', () => {
     const result = await keygate(['explain', await bound(acme.certificatePem), '--cert', acmeFile, '--json']);
     const json = JSON.parse(result.stdout) as { certificate: { binding: null; thumbprintSha256: string; checks: { policy: string; matches: boolean }[] }; notChecked: { reason: string }[] };
     expect(json.certificate).toMatchObject({ binding: null, thumbprintSha256: thumbprint(acme.certificatePem), checks: [{ policy: 'thumbprint', matches: true }, { policy: 'subject', matches: true }] });
-    expect(json.notChecked.map((c) => c.reason)).toEqual(['certificate_revoked', 'client_certificate_mismatch', 'replayed_token', 'key_expired']);
+    expect(json.notChecked.map((c) => c.reason)).toEqual(['certificate_revoked', 'client_certificate_mismatch', 'replayed_token', 'key_expired', 'insufficient_scope']);
   });
 
   it('usage errors exit 2', async () => {
     const token = await bound(acme.certificatePem);
     expectOneLineError(await keygate(['explain', token, '--binding', 'thumbprint']), 2, /--binding thumbprint needs the client certificate: add --cert FILE/);
     expectOneLineError(await keygate(['explain', token, '--binding', 'x5t']), 2, /expected none, subject, thumbprint/);
+  });
+
+  it("prints the certificate's SPKI pin; with --pin, the pins decide as in the authorizer, with or without a key", async () => {
+    const spkiPin = (pem: string) => createHash('sha256').update(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' })).digest('base64url');
+    const token = await mintToken(pair, { name: 'acme' });
+    const shown = await keygate(['explain', token, '--public-key', publicKeyFile, '--cert', acmeFile]);
+    expect(shown.stdout).toContain(`pin   ${spkiPin(acme.certificatePem)}  (SHA-256 of its SubjectPublicKeyInfo`);
+    const pinned = await keygate(['explain', token, '--public-key', publicKeyFile, '--cert', acmeFile, '--pin', spkiPin(other.certificatePem), '--pin', spkiPin(acme.certificatePem)]);
+    expect(pinned.code).toBe(0);
+    expect(pinned.stdout).toMatch(/PASS {2}the certificate's pin is one of --pin \(2 given\)$/m);
+    for (const withKey of [true, false]) {
+      const denied = await keygate(['explain', token, ...(withKey ? ['--public-key', publicKeyFile] : []), '--cert', otherFile, '--pin', spkiPin(acme.certificatePem)]);
+      expect(denied.code).toBe(1);
+      expect(denied.stdout).toMatch(/FAIL {2}the certificate's pin is one of --pin \(1 given\) \[client_certificate_mismatch\]/);
+      expect(denied.stdout).toMatch(/^result: DENIED client_certificate_mismatch/m);
+    }
+    const json = JSON.parse((await keygate(['explain', token, '--cert', acmeFile, '--pin', spkiPin(acme.certificatePem), '--json'])).stdout) as { certificate: { spkiPinSha256: string; pins: unknown } };
+    expect(json.certificate).toMatchObject({ spkiPinSha256: spkiPin(acme.certificatePem), pins: { listed: [spkiPin(acme.certificatePem)], matches: true } });
+    expectOneLineError(await keygate(['explain', token, '--pin', spkiPin(acme.certificatePem)]), 2, /--pin needs the client certificate: add --cert FILE/);
+    expectOneLineError(await keygate(['explain', token, '--cert', acmeFile, '--pin', 'short']), 2, /expected a SHA-256 SPKI pin/);
   });
 });

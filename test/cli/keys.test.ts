@@ -66,6 +66,24 @@ describe('keygate keys: refusals as one line and an exit code', () => {
     expectOneLineError(await keygate([...base, '--cert', join(d, 'support.key'), '--key', join(d, 'support.pem')]), 1, /support\.key is not a PEM certificate \(were the certificate and key files swapped\?\)/);
   });
 
+  it('route permissions and pins: keys add --route/--pin-cert and keys access, with usage errors before anything is sent', async () => {
+    if (!server) throw new Error('server not started');
+    const added = await keygate(['keys', 'add', 'limited', '--public-key', files.publicKey, '--route', 'GET /orders/*', '--pin-cert', join(server.dataDir, 'demo.pem'), ...connection('support')]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({ routes: ['GET /orders/*'], certificatePins: [expect.stringMatching(/^[\w-]{43}$/)] });
+    const changed = await keygate(['keys', 'access', 'limited', '--all-routes', ...connection('support')]);
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(JSON.parse(changed.stdout)).toMatchObject({ outcome: 'changed', certificatePins: [expect.any(String)] });
+    expect(JSON.parse(changed.stdout)).not.toHaveProperty('routes');
+    expect(changed.stderr).toMatch(/^keygate: warm authorizers accept the previous routes and pins until their cached copy expires/);
+    expectOneLineError(await keygate(['keys', 'add', 'limited', '--public-key', files.publicKey, '--route', 'GET orders', ...connection('support')]), 2, /expected "METHOD \/path"/);
+    expectOneLineError(await keygate(['keys', 'access', 'limited', '--pin', 'AAAA', ...connection('support')]), 2, /expected a SHA-256 SPKI pin/);
+    expectOneLineError(await keygate(['keys', 'access', 'limited', ...connection('support')]), 2, /nothing to change/);
+    expectOneLineError(await keygate(['keys', 'access', 'limited', '--route', 'GET /a', '--all-routes', ...connection('support')]), 2, /--route or --all-routes, not both/);
+    expectOneLineError(await keygate(['keys', 'access', 'limited', '--pin-cert', join(server.dataDir, 'demo.pem'), '--no-pins', ...connection('support')]), 2, /--no-pins, not both/);
+    expectOneLineError(await keygate(['keys', 'access', 'nobody', '--no-pins', ...connection('support')]), 1, /404.*unknown_key_name|unknown_key_name.*404/);
+  });
+
   it('a kid that starts with "-": the usage error says to put it after --', async () => {
     const kid = `-${'A'.repeat(42)}`;
     expectOneLineError(await keygate(['keys', 'remove', 'acme', kid, ...connection('support')]), 2, /goes after '--'/);

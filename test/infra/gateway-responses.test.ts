@@ -4,9 +4,15 @@ import { KEYGATE_GATEWAY_RESPONSES, renderGatewayTemplate } from '../../lib/gate
 describe('gateway responses as data (one table for the stage and local mode)', () => {
   it('renders a Deny as API Gateway does: the public reason and its detail in the JSON body', () => {
     const detail = 'exp is 95 s in the past; the allowed clock skew is 30 s';
-    const body = renderGatewayTemplate(KEYGATE_GATEWAY_RESPONSES.AccessDenied.template, { 'context.authorizer.reason': 'token_expired', 'context.authorizer.detail': detail });
+    const body = renderGatewayTemplate(KEYGATE_GATEWAY_RESPONSES.AccessDenied.template, { 'context.authorizer.error': 'invalid_token', 'context.authorizer.reason': 'token_expired', 'context.authorizer.detail': detail });
 
     expect(JSON.parse(body)).toEqual({ error: 'invalid_token', reason: 'token_expired', detail });
+  });
+
+  it('renders a route outside the permissions with the insufficient_scope error from the context, under the same static status and header', () => {
+    const body = renderGatewayTemplate(KEYGATE_GATEWAY_RESPONSES.AccessDenied.template, { 'context.authorizer.error': 'insufficient_scope', 'context.authorizer.reason': 'insufficient_scope', 'context.authorizer.detail': '' });
+
+    expect(JSON.parse(body)).toEqual({ error: 'insufficient_scope', reason: 'insufficient_scope', detail: '' });
   });
 
   it('substitutes authorizer values unescaped, as API Gateway does (so a quote would break the body locally too)', () => {
@@ -20,7 +26,8 @@ describe('gateway responses as data (one table for the stage and local mode)', (
     const variables = { 'context.error.responseType': 'MISSING_AUTHENTICATION_TOKEN', 'context.error.messageString': 'Missing Authentication Token' };
 
     expect(JSON.parse(renderGatewayTemplate(KEYGATE_GATEWAY_RESPONSES.Default4xx.template, variables))).toEqual({ error: 'MISSING_AUTHENTICATION_TOKEN', message: 'Missing Authentication Token' });
-    expect(JSON.parse(renderGatewayTemplate(KEYGATE_GATEWAY_RESPONSES.AccessDenied.template, {}))).toEqual({ error: 'invalid_token', reason: '', detail: '' });
+    // An IAM denial on /keys… has no authorizer context: every field is empty.
+    expect(JSON.parse(renderGatewayTemplate(KEYGATE_GATEWAY_RESPONSES.AccessDenied.template, {}))).toEqual({ error: '', reason: '', detail: '' });
   });
 
   it('keeps the deployed statuses and headers', () => {

@@ -124,8 +124,8 @@ describe('authorizer', () => {
     });
   });
 
-  it('turns a Deny into 401 invalid_token with the public reason and detail, and a missing token into 401 Bearer', () => {
-    const template = '{"error":"invalid_token","reason":"$context.authorizer.reason","detail":"$context.authorizer.detail"}';
+  it('turns a Deny into 401 with the bearer error, public reason and detail, and a missing token into 401 Bearer', () => {
+    const template = '{"error":"$context.authorizer.error","reason":"$context.authorizer.reason","detail":"$context.authorizer.detail"}';
     service.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'ACCESS_DENIED',
       StatusCode: '401',
@@ -136,8 +136,10 @@ describe('authorizer', () => {
     // the authorizer lets through, and for the empty one of key, name, certificate and replay denials.
     const render = (context: Record<string, string>) => template.replace(/\$context\.authorizer\.(\w+)/g, (_match, key: string) => context[key] ?? '');
     const detail = publicDetailOf(deny('lifetime_too_long', 'exp - iat is 1800000 s; at most 1800 s is allowed; exp and iat look like milliseconds'));
-    expect(JSON.parse(render({ reason: 'lifetime_too_long', detail }))).toEqual({ error: 'invalid_token', reason: 'lifetime_too_long', detail });
-    expect(JSON.parse(render({ reason: 'invalid_signature', detail: '' }))).toEqual({ error: 'invalid_token', reason: 'invalid_signature', detail: '' });
+    expect(JSON.parse(render({ error: 'invalid_token', reason: 'lifetime_too_long', detail }))).toEqual({ error: 'invalid_token', reason: 'lifetime_too_long', detail });
+    expect(JSON.parse(render({ error: 'invalid_token', reason: 'invalid_signature', detail: '' }))).toEqual({ error: 'invalid_token', reason: 'invalid_signature', detail: '' });
+    // A route outside the name's permissions: the same response type, so the same 401 and static header.
+    expect(JSON.parse(render({ error: 'insufficient_scope', reason: 'insufficient_scope', detail: '' }))).toEqual({ error: 'insufficient_scope', reason: 'insufficient_scope', detail: '' });
     service.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'UNAUTHORIZED',
       StatusCode: '401',
@@ -176,10 +178,12 @@ describe('registration routes and the support role', () => {
   it('puts every /keys route behind AWS_IAM and no other route', () => {
     const methods = service.findResources('AWS::ApiGateway::Method');
     const iamMethods = Object.values(methods).filter((m) => m['Properties']['AuthorizationType'] === 'AWS_IAM');
-    expect(iamMethods).toHaveLength(6);
+    expect(iamMethods).toHaveLength(7);
     expect(Object.values(methods).every((m) => ['AWS_IAM', 'CUSTOM'].includes(m['Properties']['AuthorizationType']))).toBe(true);
     const restore = logicalId(service, 'AWS::ApiGateway::Resource', { PathPart: 'restore' });
     service.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', ResourceId: { Ref: restore }, AuthorizationType: 'AWS_IAM' });
+    const access = logicalId(service, 'AWS::ApiGateway::Resource', { PathPart: 'access' });
+    service.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'PUT', ResourceId: { Ref: access }, AuthorizationType: 'AWS_IAM' });
   });
 
   it('limits /keys in the resource policy to the support role', () => {

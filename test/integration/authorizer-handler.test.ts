@@ -105,7 +105,7 @@ describe('authorizer handler against moto_server', () => {
     it.each(cases)('%s → %s (internal %s): %j', async (_label, authorization, publicReason, internalReason, detail) => {
       const { result, output } = await captureOutput(async () => ctx.invoke(await authorization()));
       expect(result?.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny', Resource: 'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/*' });
-      expect(result?.context).toEqual({ reason: publicReason, detail });
+      expect(result?.context).toEqual({ error: 'invalid_token', reason: publicReason, detail });
       const lines = jsonLines(output);
       expect(lines.filter((line) => line['decision'] === 'deny'), 'one structured deny line with both reasons').toEqual([
         expect.objectContaining({ level: 'INFO', reason: internalReason, publicReason }),

@@ -85,6 +85,22 @@ async function exchanges(): Promise<Exchange[]> {
   expect((await run(put('x', 'A'.repeat(17 * 1024)))).status).toBe(413);
   expect((await run(put('x', a.publicKeyPem, { contentType: 'text/plain' }))).status).toBe(415);
   expect((await run(put('x', a.publicKeyPem, { userArn: null }))).status).toBe(403);
+  // Route permissions and certificate pins, at registration and with PUT /keys/{name}/access
+  const pin = Buffer.alloc(32, 9).toString('base64url');
+  const access = (name: string, body: unknown, extra: Partial<ProxyEventOptions> = {}): ProxyEventOptions => ({ method: 'PUT', resource: '/keys/{name}/access', pathParameters: { name }, body, ...extra });
+  expect((await run(put('limited', a.publicKeyPem, { body: { publicKey: a.publicKeyPem, routes: ['GET /orders/*'], certificatePins: [pin] } }))).status).toBe(201);
+  expect((await run(put('limited', b.publicKeyPem, { body: { publicKey: b.publicKeyPem, routes: ['GET /admin'] } }))).body).toMatchObject({ error: 'access_mismatch' });
+  expect((await run(put('limited', b.publicKeyPem, { body: { publicKey: b.publicKeyPem, routes: ['GET orders'] } }))).body).toMatchObject({ error: 'invalid_route' });
+  expect((await run({ method: 'GET', resource: '/keys/{name}', pathParameters: { name: 'limited' } })).body).toMatchObject({ routes: ['GET /orders/*'], certificatePins: [pin] });
+  expect((await run(access('limited', { routes: ['GET /orders/*', 'POST /orders'], certificatePins: null }))).body).toMatchObject({ outcome: 'changed' });
+  expect((await run(access('limited', { routes: ['GET /orders/*', 'POST /orders'] }))).body).toMatchObject({ outcome: 'unchanged' });
+  expect((await run(access('limited', { certificatePins: ['x'] }))).body).toMatchObject({ error: 'invalid_certificate_pin' });
+  expect((await run(access('nobody', { routes: null }))).status).toBe(404);
+  expect((await run(access('limited', { routes: null }, { userArn: null }))).status).toBe(403);
+  expect((await run(access('limited', { routes: ['GET /x'.padEnd(17 * 1024, 'x')] }))).status).toBe(413);
+  expect((await run(access('limited', { routes: null }, { contentType: 'text/plain' }))).status).toBe(415);
+  expect((await run({ method: 'DELETE', resource: '/keys/{name}', pathParameters: { name: 'limited' } })).status).toBe(200);
+  expect((await run(access('limited', { routes: null }))).body).toMatchObject({ error: 'name_revoked' });
   // GET /keys/{name} and GET /keys
   expect((await run({ method: 'GET', resource: '/keys/{name}', pathParameters: { name: 'acme' } })).status).toBe(200);
   expect((await run({ method: 'GET', resource: '/keys/{name}', pathParameters: { name: 'nobody' } })).status).toBe(404);
@@ -132,6 +148,7 @@ async function exchanges(): Promise<Exchange[]> {
     { method: 'DELETE', resource: '/keys/{name}', pathParameters: { name: 'acme' } },
     { method: 'DELETE', resource: '/keys/{name}/{kid}', pathParameters: { name: 'acme', kid: a.kid } },
     { method: 'POST', resource: '/keys/{name}/restore', pathParameters: { name: 'acme' } },
+    { method: 'PUT', resource: '/keys/{name}/access', pathParameters: { name: 'acme' }, body: { routes: null } },
     { method: 'GET', resource: '/revocations' },
     revoke({ issuer: 'CN=x', serialNumber: '01' }),
   ]) {

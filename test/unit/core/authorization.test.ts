@@ -14,6 +14,7 @@ const certificate: ClientCertificateFacts = {
   issuerCanonical: 'cn=keygate test ca',
   serialNumber: '01',
   thumbprintSha256: 'thumb',
+  spkiPinSha256: 'pin',
   commonName: 'acme',
 };
 

@@ -11,11 +11,12 @@ describe('authorizer policies', () => {
     expect(policy.principalId).toBe('acme');
   });
 
-  it('deny carries the public reason and the detail in the context; the detail is empty unless given', () => {
+  it('deny carries the bearer error, the public reason and the detail in the context; the detail is empty unless given', () => {
     const policy = denyPolicy(METHOD_ARN, 'token_expired', 'exp is 31 s in the past; the allowed clock skew is 30 s');
     expect(policy.policyDocument.Statement[0].Effect).toBe('Deny');
-    expect(policy.context).toEqual({ reason: 'token_expired', detail: 'exp is 31 s in the past; the allowed clock skew is 30 s' });
-    expect(denyPolicy(METHOD_ARN, 'invalid_signature').context).toEqual({ reason: 'invalid_signature', detail: '' });
+    expect(policy.context).toEqual({ error: 'invalid_token', reason: 'token_expired', detail: 'exp is 31 s in the past; the allowed clock skew is 30 s' });
+    expect(denyPolicy(METHOD_ARN, 'invalid_signature').context).toEqual({ error: 'invalid_token', reason: 'invalid_signature', detail: '' });
+    expect(denyPolicy(METHOD_ARN, 'insufficient_scope').context).toEqual({ error: 'insufficient_scope', reason: 'insufficient_scope', detail: '' });
   });
 
   it('refuses something that is not a method ARN', () => {
