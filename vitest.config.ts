@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+const INFRA = 'test/infra/';
 
 /**
  * The files that take tens of CPU-seconds each, longest first (measured, see the README's
@@ -14,20 +16,26 @@ const SLOWEST_FIRST = [
   'test/integration/name-index.test.ts',
   'test/bench/bench-schema.test.ts',
   'test/infra/cdk-synth.test.ts',
-  'test/e2e/examples.test.ts',
-  'test/infra/keygate-stacks.test.ts',
   'test/infra/example-cdk-app.test.ts',
+  'test/infra/keygate-stacks.test.ts',
   'test/infra/replay-binding-revocation-synth.test.ts',
+  'test/infra/feature-flags.test.ts',
+  'test/infra/truststore-copy.test.ts',
+  'test/e2e/examples.test.ts',
   'test/integration/authorizer-handler.test.ts',
   'test/e2e/local-server.test.ts',
 ];
 
+/** Slowest first, with the infrastructure files one after another: a worker then passes from one to the next (see `projects`). */
 class SlowestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const ordered = await super.sort(files);
+    const lastListedInfra = SLOWEST_FIRST.findLastIndex((file) => file.startsWith(INFRA));
     const rank = (spec: TestSpecification) => {
-      const index = SLOWEST_FIRST.indexOf(relative(spec.project.config.root, spec.moduleId));
-      return index === -1 ? SLOWEST_FIRST.length : index;
+      const path = relative(spec.project.config.root, spec.moduleId);
+      const index = SLOWEST_FIRST.indexOf(path);
+      if (index !== -1) return index;
+      return path.startsWith(INFRA) ? lastListedInfra + 0.5 : SLOWEST_FIRST.length;
     };
     return ordered
       .map((spec, position) => ({ spec, position, rank: rank(spec) }))
@@ -38,7 +46,6 @@ class SlowestFirstSequencer extends BaseSequencer {
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
@@ -47,5 +54,20 @@ export default defineConfig({
     maxWorkers: Math.max(2, availableParallelism()),
     sequence: { sequencer: SlowestFirstSequencer },
     silent: 'passed-only',
+    projects: [
+      {
+        extends: true,
+        // The first synthesis in a process starts CDK's CloudFormation validation engine
+        // (cdk.json sets @aws-cdk/core:validateAgainstDefaultRules, as aws-cdk-lib recommends):
+        // about 8 CPU-seconds of WebAssembly each time. These files only build apps and read
+        // templates, so one process runs several of them and starts the engine once.
+        // A beforeAll that builds several apps takes minutes on a loaded 2-core machine.
+        test: { name: 'infra', include: [`${INFRA}**/*.test.ts`], isolate: false, hookTimeout: 180_000 },
+      },
+      {
+        extends: true,
+        test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, `${INFRA}**`] },
+      },
+    ],
   },
 });
