@@ -151,7 +151,9 @@ const show = (outcome: Outcome) => `exit ${outcome.code}\nstdout: ${outcome.stdo
 describe.each(EXAMPLES)('consumer example: $label', (example) => {
   const skip = !example.available;
 
-  describe.concurrent('against keygate serve', () => {
+  // A JVM compiling the example from source beside three others can take more than the default
+  // 30 s on a busy 2-core machine; each run is killed at 60 s anyway (runExample).
+  describe.concurrent('against keygate serve', { timeout: 90_000 }, () => {
     it.skipIf(skip)('mints a contract token and gets 200 with the key name, kid and demo certificate subject', async () => {
       const before = Math.floor(Date.now() / 1000);
       const outcome = await runExample(example, [], inputEnv({ KEYGATE_KID: consumer.kid }));

@@ -32,7 +32,7 @@ describe('authorizer result cache', () => {
     };
     expect(authorizerEnvironment('env-60', '60')['KEYGATE_AUTHORIZER_CACHE_SECONDS']).toBe('60');
     expect(authorizerEnvironment('env-0', '0')).not.toHaveProperty('KEYGATE_AUTHORIZER_CACHE_SECONDS');
-  });
+  }, 120_000);
 });
 
 describe('feature flags', () => {
