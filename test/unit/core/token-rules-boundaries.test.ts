@@ -87,7 +87,6 @@ describe('describeValue: a value by its kind, never by its text', () => {
     [[], 'an array'],
     [{}, 'an object'],
     [true, 'a boolean'],
-    [undefined, 'a undefined'],
   ])('%j: %s', (value, description) => {
     expect(describeValue(value)).toBe(description);
   });

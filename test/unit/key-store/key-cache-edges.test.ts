@@ -362,3 +362,111 @@ describe('KeyIndexUnavailableError', () => {
     expect(error.name).toBe('KeyIndexUnavailableError');
   });
 });
+
+describe('key cache: what may be kept on the index word, when the index changes during a read', () => {
+  const T = 1_790_000_000_000;
+  /** A store whose reads of 'acme' can be held open, with an index the test sets or breaks. */
+  function heldStore() {
+    const keys = { name: 'acme', keys: [storedKey('default')] };
+    let index: NameIndexData = withNameChange(indexOfNames([], 1), 'acme', 'log', 0);
+    let indexFault: Error | undefined;
+    let hold: Promise<void> | undefined;
+    let acmeReads = 0;
+    const clock = { now: T };
+    const store = {
+      async getKeys(name: string) {
+        if (name !== 'acme') return undefined;
+        acmeReads++;
+        if (hold) await hold;
+        return keys;
+      },
+      async readNameIndex() {
+        if (indexFault) throw indexFault;
+        return index;
+      },
+    };
+    const resolver = new CachingKeyResolver(store, { keyCacheSeconds: 60, unknownKeyCacheSeconds: 10, staleIfErrorSeconds: 300, keySizeLimits: { minBits: 2048, maxBits: 4096 }, now: () => clock.now });
+    let release = () => {};
+    return {
+      resolver,
+      clock,
+      acmeReads: () => acmeReads,
+      holdReads: () => (hold = new Promise<void>((resolve) => (release = () => { hold = undefined; resolve(); }))),
+      release: () => release(),
+      logChange: (name: string) => (index = withNameChange(index, name, 'log', 0)),
+      breakIndex: (error: Error | undefined) => (indexFault = error),
+    };
+  }
+  const swallow = async (promise: unknown) => { try { await promise; } catch { /* the other name's answer does not matter here */ } };
+
+  it('a change logged while the read was in flight: the keys are kept for the key-cache window only', async () => {
+    const { resolver, clock, acmeReads, holdReads, release, logChange } = heldStore();
+    holdReads();
+    const first = resolver.resolve('acme');
+    await new Promise((resolve) => setImmediate(resolve));
+    logChange('other');
+    clock.now = T + 60_000;
+    await swallow(resolver.resolve('other')); // reads the index again: a newer seq
+    release();
+    expect((await first).keys).toHaveLength(1);
+    clock.now = T + 120_000;
+    expect((await resolver.resolve('acme')).source).toBe('store');
+    expect(acmeReads()).toBe(2);
+  });
+
+  it('the index breaks while the read is in flight: the keys are served, kept for the key-cache window', async () => {
+    const { resolver, clock, acmeReads, holdReads, release, breakIndex } = heldStore();
+    holdReads();
+    const first = resolver.resolve('acme');
+    await new Promise((resolve) => setImmediate(resolve));
+    breakIndex(new KeyStoreUnavailableError('index down'));
+    clock.now = T + 60_000;
+    await swallow(resolver.resolve('other'));
+    release();
+    expect((await first).keys).toHaveLength(1);
+    expect(acmeReads()).toBe(1);
+  });
+
+  it('a read begun while the index was unreadable, ending after it recovered: served, and not kept on the index word', async () => {
+    const { resolver, clock, acmeReads, holdReads, release, breakIndex } = heldStore();
+    await resolver.resolve('acme');
+    breakIndex(new KeyStoreUnavailableError('index down'));
+    clock.now = T + 60_000;
+    holdReads();
+    const reread = resolver.resolve('acme'); // no longer vouched for: read again, the index unreadable
+    await new Promise((resolve) => setImmediate(resolve));
+    breakIndex(undefined);
+    clock.now = T + 61_000;
+    await swallow(resolver.resolve('other')); // the index is read again, fine now
+    release();
+    expect((await reread).keys).toHaveLength(1);
+    clock.now = T + 121_000;
+    expect((await resolver.resolve('acme')).source).toBe('store');
+    expect(acmeReads()).toBe(3);
+  });
+
+  it('a cached name the rebuilt index no longer holds is read again from the store, the record of truth', async () => {
+    const { register, clock, resolver, setIndex, reads } = setup({}, { withIndex: true });
+    register('acme');
+    expect((await resolver.resolve('acme')).keys).toHaveLength(1);
+    setIndex(indexOfNames(['other'], 1));
+    clock.now = T0 + 60_000;
+    expect(await resolver.resolve('acme')).toMatchObject({ source: 'store', keys: [expect.anything()] });
+    expect(reads('acme')).toBe(2);
+  });
+
+  it('an unreadable index refuses names it cannot vouch for with a sentence that says so', async () => {
+    const { resolver, failIndex } = setup({}, { withIndex: true });
+    failIndex(new KeyStoreUnavailableError('index down'));
+    await expect(Promise.resolve().then(() => resolver.resolve('acme'))).rejects.toThrow(new KeyIndexUnavailableError('the name index could not be read and the name is not cached'));
+  });
+
+  it('integrity errors without a listener: the bad key is still skipped, the foreign record still denied', async () => {
+    const { register, resolver, fail } = setup({ onIntegrityError: undefined });
+    const good = storedKey('default');
+    register('acme', { keys: [{ ...good, kid: 'not-its-thumbprint' }, good] });
+    expect((await resolver.resolve('acme')).keys?.map((key) => key.kid)).toEqual([good.kid]);
+    fail(new KeyStoreIntegrityError('foreign'));
+    expect(await resolver.resolve('ghost')).toEqual({ keys: [], binding: undefined, source: 'store' });
+  });
+});
