@@ -75,7 +75,7 @@ if (instructions) {
   const cases: readonly InstructionCase[] = quick
     ? [{ case: 'verify-2048', bits: 2048, contenders: ['floor', 'keygate', 'fast-jwt'] }]
     : INSTRUCTION_CASES.filter((c) => wanted(c.case.startsWith('verify-') ? 'verify' : 'handler'));
-  const counting: InstructionOptions = quick ? { n1: 1, n2: 101, parallel: 2 } : { n1: 1000, n2: 3000, parallel: 2 };
+  const counting: InstructionOptions = quick ? { n1: 1, n2: 101, parallel: 2 } : { n1: 2000, n2: 3000, parallel: 2 };
   progress(`instruction counts under valgrind (${cases.map((c) => c.case).join(', ')}; ${counting.n1} and ${counting.n2} iterations per contender)`);
   const counts = await measureInstructions(cases, counting, progress);
   for (const [index, result] of results.entries()) {

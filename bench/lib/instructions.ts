@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { LAMBDA_BUILD } from '../cases/cold-load.js';
+import { fixedRsaKey } from './fixed-key.js';
 import { LAMBDA_ENV } from './lambda-env.js';
 
 /** Instructions per operation: the floor, keygate and each peer (the shape of a case's times). */
@@ -37,9 +37,15 @@ export interface InstructionOptions {
   readonly parallel: number;
 }
 
-/** Node's own background threads (concurrent GC marking, compiler threads) are work at moments
- * that vary from run to run; on the main thread the same work is done at the same points. */
-export const NODE_FLAGS = ['--single-threaded'];
+/**
+ * Node's own background threads (concurrent GC marking, compiler threads) are work at moments
+ * that vary from run to run; on the main thread the same work is done at the same points.
+ * `--interrupt-budget=8192` (default 67584) makes V8 tier up to TurboFan within the first few
+ * hundred iterations: with the default, the optimising compile of the hot functions (hundreds of
+ * thousands of instructions, on the main thread here) landed between the two iteration counts
+ * and was counted as per-operation work.
+ */
+export const NODE_FLAGS = ['--single-threaded', '--interrupt-budget=8192'];
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const I_REFS = /I\s+refs:\s+([\d,]+)/;
@@ -95,7 +101,7 @@ async function pool<T>(tasks: readonly (() => Promise<T>)[], parallel: number): 
  * Instructions per operation for each case, each contender in its own node process under
  * `valgrind --tool=cachegrind --cache-sim=no`, run at two iteration counts: the difference cancels
  * start-up, setup and JIT warm-up. The child is an esbuild bundle (as deployed: start-up under
- * valgrind is then seconds, not a minute of TypeScript loading); keys are generated here once.
+ * valgrind is then seconds, not a minute of TypeScript loading); the keys are the same on every run (fixed-key.ts).
  */
 export async function measureInstructions(cases: readonly InstructionCase[], options: InstructionOptions, progress: (message: string) => void): Promise<Map<string, InstructionCounts>> {
   requireValgrind();
@@ -110,8 +116,7 @@ export async function measureInstructions(cases: readonly InstructionCase[], opt
     const keyFiles = new Map<number, string>();
     for (const bits of new Set(cases.map((c) => c.bits))) {
       const file = join(dir, `key-${bits}.pem`);
-      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 65537 });
-      writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+      writeFileSync(file, fixedRsaKey(bits).export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
       keyFiles.set(bits, file);
     }
     const runs = cases.flatMap((c) => c.contenders.flatMap((contender) => [options.n1, options.n2].map((n) => ({ c, contender, n }))));
