@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeCanonicalBase64url, decodeStrictBase64 } from '../../../lambdas/core/base64url.js';
+import { base64urlDecodedLength, decodeCanonicalBase64url, decodeCanonicalBase64urlInto, decodeStrictBase64 } from '../../../lambdas/core/base64url.js';
 import '../../helpers/property-seed.js';
 
 /** The definition: the text is the one spelling Node's encoder gives for the bytes it decodes to. */
@@ -13,7 +13,7 @@ function reference(text: string): Buffer | undefined {
 const tricky = fc.constantFrom(...'AQgw-_+/= \n\t.é😀\u0000'.split(''), 'é', '😀');
 
 describe('decodeCanonicalBase64url', () => {
-  it('agrees with the re-encoding definition on random and mutated text', () => {
+  it('agrees with the re-encoding definition on random and mutated text (both forms)', () => {
     const text = fc.oneof(
       fc.uint8Array({ maxLength: 70 }).map((bytes) => Buffer.from(bytes).toString('base64url')),
       fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 70 }), fc.nat(), tricky, fc.constantFrom('insert', 'replace', 'append')).map(([bytes, at, char, how]) => {
@@ -25,7 +25,11 @@ describe('decodeCanonicalBase64url', () => {
     );
     fc.assert(
       fc.property(text, (t) => {
-        expect(decodeCanonicalBase64url(t)?.toString('hex')).toEqual(reference(t)?.toString('hex'));
+        const expected = reference(t);
+        expect(decodeCanonicalBase64url(t)?.toString('hex')).toEqual(expected?.toString('hex'));
+        const target = Buffer.alloc(64);
+        const written = decodeCanonicalBase64urlInto(t, target);
+        expect(written < 0 ? undefined : target.subarray(0, written).toString('hex')).toEqual(expected?.toString('hex'));
       }),
       { numRuns: 20_000 },
     );
@@ -65,6 +69,37 @@ describe('decodeCanonicalBase64url', () => {
   it('refuses padding, whitespace and any character outside the alphabet, wherever it is', () => {
     const refused = ['QQ==', 'QUE=', 'QUJD====', '=QUJD', 'QU=JD', 'QUJD ', ' QUJD', 'QU JD', 'QUJD\n', 'QU\tJD', 'QUJ.', 'QUJé', 'QUJ😀', 'QUJ\u0000', 'QUJD!'];
     for (const spelling of refused) expect(decodeCanonicalBase64url(spelling), JSON.stringify(spelling)).toBeUndefined();
+  });
+});
+
+describe('base64urlDecodedLength', () => {
+  it('gives three bytes per four characters, one for a remainder of two, two for three, and -1 for a remainder of one', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8].map(base64urlDecodedLength)).toEqual([0, -1, 1, 2, 3, -1, 4, 5, 6]);
+    expect([8192, 8193, 8194, 8195].map(base64urlDecodedLength)).toEqual([6144, -1, 6145, 6146]);
+  });
+});
+
+describe('decodeCanonicalBase64urlInto', () => {
+  it('writes the bytes from the start of the target and returns how many, leaving the rest alone', () => {
+    const target = Buffer.alloc(8, 0xee);
+    expect(decodeCanonicalBase64urlInto('QUJD', target)).toBe(3);
+    expect(target).toEqual(Buffer.from([0x41, 0x42, 0x43, 0xee, 0xee, 0xee, 0xee, 0xee]));
+    expect(decodeCanonicalBase64urlInto('QQ', target)).toBe(1);
+    expect(target.subarray(0, 1).toString()).toBe('A');
+    expect(decodeCanonicalBase64urlInto('', target)).toBe(0);
+  });
+
+  it('needs a target that holds every byte: exactly enough works, one byte short is refused', () => {
+    expect(decodeCanonicalBase64urlInto('QUJDRA', Buffer.alloc(4))).toBe(4);
+    expect(decodeCanonicalBase64urlInto('QUJDRA', Buffer.alloc(3))).toBe(-1);
+    expect(decodeCanonicalBase64urlInto('QUJD', Buffer.alloc(2))).toBe(-1);
+    expect(decodeCanonicalBase64urlInto('QQ', Buffer.alloc(0))).toBe(-1);
+  });
+
+  it('returns -1 for every spelling decodeCanonicalBase64url refuses', () => {
+    for (const spelling of ['Q', 'QR', 'QUJ', 'QQ==', 'QU JD', '+/8', 'QUJé', 'QU=D', 'QUJD!']) {
+      expect(decodeCanonicalBase64urlInto(spelling, Buffer.alloc(16)), JSON.stringify(spelling)).toBe(-1);
+    }
   });
 });
 

@@ -54,6 +54,20 @@ describe('decodeCompactJws: a well-formed token', () => {
   });
 });
 
+describe('decodeCompactJws: one token after another', () => {
+  it('reads each token on its own: nothing of a longer token before it is left in the result', () => {
+    const long = decoded(`${b64('{"alg":"RS512","kid":"a-rather-long-key-id","x":[1,2,3]}')}.${b64(`{"jti":"${'j'.repeat(500)}","extra":{"deep":[true]}}`)}.${SIGNATURE}${SIGNATURE}`);
+    expect(long.payload['jti']).toHaveLength(500);
+    const short = decoded(`${b64('{"alg":"RS512"}')}.${b64('{"a":1}')}.AA`);
+    expect(short.header).toEqual({ alg: 'RS512' });
+    expect(short.payload).toEqual({ a: 1 });
+    expect(short.signature).toEqual(Buffer.from([0]));
+    // What was returned before stays as it was.
+    expect(long.payload['jti']).toBe('j'.repeat(500));
+    expect(long.signature).toEqual(Buffer.concat([SIGNATURE_BYTES, SIGNATURE_BYTES]));
+  });
+});
+
 describe('decodeCompactJws: size', () => {
   it(`accepts a token of exactly ${MAX_TOKEN_BYTES} characters and refuses one more`, () => {
     const atLimit = tokenOfLength(MAX_TOKEN_BYTES);

@@ -379,6 +379,15 @@ describe('parseStrictJsonBytes', () => {
     expect(parseStrictJsonBytes(Buffer.from('{"a":"\ufeff"}', 'utf8'))).toEqual({ a: '\ufeff' });
   });
 
+  it('parses only the first `length` bytes when given a length (the verify path reuses one buffer)', () => {
+    expect(parseStrictJsonBytes(Buffer.from('{"a":1}{"b":2}'), 7)).toEqual({ a: 1 });
+    expect(parseStrictJsonBytes(Buffer.from('{"a":1}\u00e9\u00e9'), 7)).toEqual({ a: 1 });
+    expect(parseStrictJsonBytes(Buffer.from('{"a":"\u00e9"}\u00ff\u00ff'), 10)).toEqual({ a: '\u00e9' });
+    expect(parseStrictJsonBytes(new TextEncoder().encode('xx{"a":[]}{"b":0}').subarray(2), 8)).toEqual({ a: [] });
+    expect(() => parseStrictJsonBytes(Buffer.from('{"a":1}{"b":2}'), 6)).toThrow('expected , or } in object');
+    expect(() => parseStrictJsonBytes(Buffer.from('{"a":1}'), 0)).toThrow('not a JSON object');
+  });
+
   it('refuses empty input', () => {
     expect(() => parseStrictJsonBytes(Buffer.alloc(0))).toThrow('not a JSON object');
   });
