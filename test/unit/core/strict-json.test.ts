@@ -68,6 +68,10 @@ describe('parseStrictJsonObject: strings and escapes', () => {
     expect(valueOf(`"x${escape}y${escape}"`)).toBe(`x${decoded}y${decoded}`);
   });
 
+  it('keeps spaces in strings that also hold escapes', () => {
+    expect(valueOf('"a b\\n c"')).toBe('a b\n c');
+  });
+
   it('keeps the text before, between and after escapes', () => {
     expect(valueOf('"ab\\ncd\\tef\\u0041gh"')).toBe('ab\ncd\tefAgh');
     expect(valueOf('"\\\\\\"\\/"')).toBe('\\"/');
@@ -302,6 +306,22 @@ describe('parseStrictJsonObject: duplicate members', () => {
     expect(parseStrictJsonObject('{"":"empty"}')).toEqual({ '': 'empty' });
   });
 
+  it('reads three-character names outside ASCII as written, never as a claim name they share bits with', () => {
+    // U+6C67 and U+7870 overlap 'lg' and 'xp' in a 24-bit name code: read as "alg" and "exp", they
+    // would make the parser disagree with every other one about which members a token has.
+    expect(Object.keys(parseStrictJsonObject('{"al\u6c67":1,"ex\u7870":2}'))).toEqual(['al\u6c67', 'ex\u7870']);
+    expect(parseStrictJsonObject('{"alg":"none","al\u6c67":"RS512"}')).toEqual({ alg: 'none', 'al\u6c67': 'RS512' });
+  });
+
+  it('reads a name by its own characters, whatever comes before its opening quote', () => {
+    expect(Object.keys(parseStrictJsonObject('{"x":null,"aZg":1}'))).toEqual(['x', 'aZg']);
+    expect(Object.keys(parseStrictJsonObject('{"x":"g","alZ":1}'))).toEqual(['x', 'alZ']);
+  });
+
+  it('refuses a three-character name of raw control characters', () => {
+    expect(refusal('{"\u0000\u0000\u0000":1}')).toBe('control character in string');
+  });
+
   it('treats names that Object.prototype has as ordinary members (no prototype)', () => {
     const parsed = parseStrictJsonObject('{"toString":1,"constructor":2,"hasOwnProperty":3,"valueOf":4}');
     expect(Object.entries(parsed)).toEqual([['toString', 1], ['constructor', 2], ['hasOwnProperty', 3], ['valueOf', 4]]);
@@ -386,6 +406,11 @@ describe('parseStrictJsonBytes', () => {
     expect(parseStrictJsonBytes(new TextEncoder().encode('xx{"a":[]}{"b":0}').subarray(2), 8)).toEqual({ a: [] });
     expect(() => parseStrictJsonBytes(Buffer.from('{"a":1}{"b":2}'), 6)).toThrow('expected , or } in object');
     expect(() => parseStrictJsonBytes(Buffer.from('{"a":1}'), 0)).toThrow('not a JSON object');
+  });
+
+  it('decodes text that starts with non-ASCII bytes as UTF-8', () => {
+    expect(() => parseStrictJsonBytes(Buffer.from([0xff, 0xfe]))).toThrow('not valid UTF-8');
+    expect(() => parseStrictJsonBytes(Buffer.from([0xef, 0xbb, 0xbf]))).toThrow('byte order mark');
   });
 
   it('refuses empty input', () => {
