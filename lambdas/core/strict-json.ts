@@ -186,8 +186,12 @@ class Parser {
     const text = this.text;
     const pos = this.pos;
     // Three letters between quotes: letters are never part of an escape, so the name is exactly them.
+    // Only ASCII: nameCode packs 8 bits a character, so a wider one (U+6C67 in "al\u6c67") would alias "alg".
     if (text.charCodeAt(pos + 4) === QUOTE) {
-      const known = knownMemberName(nameCode(text.charCodeAt(pos + 1), text.charCodeAt(pos + 2), text.charCodeAt(pos + 3)));
+      const a = text.charCodeAt(pos + 1);
+      const b = text.charCodeAt(pos + 2);
+      const c = text.charCodeAt(pos + 3);
+      const known = (a | b | c) < 0x80 ? knownMemberName(nameCode(a, b, c)) : undefined;
       if (known !== undefined) {
         this.pos = pos + 5;
         return known;
