@@ -24,6 +24,7 @@ const certificate: ClientCertificateFacts = {
   serialNumber: '0a:1b',
   thumbprintSha256: 'thumb-of-acme',
   commonName: 'acme',
+  spkiPinSha256: 'pin-of-acme',
 };
 const PAYLOAD = { sub: 'ces:customer:acme', iat: NOW, exp: NOW + 60, jti: 'j-1' };
 const token = (payload: object = PAYLOAD) => signRaw(pair, '{"alg":"RS512"}', JSON.stringify(payload));

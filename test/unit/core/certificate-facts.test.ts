@@ -30,6 +30,8 @@ describe('readClientCertificate', () => {
       serialNumber: 'ab:12',
       thumbprintSha256: createHash('sha256').update(der).digest('base64url'),
       commonName: 'acme',
+      // RFC 7469: SHA-256 of the DER SubjectPublicKeyInfo, here read back by the platform's own parser.
+      spkiPinSha256: createHash('sha256').update(new X509Certificate(acme.certificatePem).publicKey.export({ type: 'spki', format: 'der' })).digest('base64url'),
     });
   });
 

@@ -106,6 +106,7 @@ describe('configEnvironment', () => {
       'KEYGATE_REVOCATION_SECRET',
       'KEYGATE_REVOCATION_CACHE_SECONDS',
       'KEYGATE_AUTHORIZER_CACHE_SECONDS',
+      'KEYGATE_MAX_KEY_AGE_DAYS',
     ]);
   });
 

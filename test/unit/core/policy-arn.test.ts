@@ -45,9 +45,10 @@ describe('policies', () => {
     expect(denyPolicy(METHOD_ARN, 'token_expired', 'exp is 31 s in the past')).toStrictEqual({
       principalId: 'anonymous',
       policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/*' }] },
-      context: { reason: 'token_expired', detail: 'exp is 31 s in the past' },
+      context: { error: 'invalid_token', reason: 'token_expired', detail: 'exp is 31 s in the past' },
     });
-    expect(denyPolicy(METHOD_ARN, 'invalid_signature').context).toStrictEqual({ reason: 'invalid_signature', detail: '' });
+    expect(denyPolicy(METHOD_ARN, 'invalid_signature').context).toStrictEqual({ error: 'invalid_token', reason: 'invalid_signature', detail: '' });
+    expect(denyPolicy(METHOD_ARN, 'insufficient_scope').context).toStrictEqual({ error: 'insufficient_scope', reason: 'insufficient_scope', detail: '' });
   });
 
   it('neither policy is built for something that is not a method ARN', () => {

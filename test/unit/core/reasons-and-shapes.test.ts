@@ -21,6 +21,8 @@ describe('reasons', () => {
       replayed_token: 'replayed_token',
       client_certificate_mismatch: 'client_certificate_mismatch',
       certificate_revoked: 'certificate_revoked',
+      key_expired: 'invalid_signature',
+      insufficient_scope: 'insufficient_scope',
     });
   });
 
