@@ -132,3 +132,24 @@ describe('checkSignature', () => {
     expect(verifyToken(token, { nowSeconds: NOW, rules, keysFor: () => [ed25519Key('ed')] })).toEqual(INVALID_SIGNATURE);
   });
 });
+
+describe('the cache of checked headers', () => {
+  it('stays bounded: 30,000 distinct headers (a hostile client varying kid) leave the heap where it was', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose_gc');
+    const gc = runInNewContext('gc') as () => void;
+    const [, payload, signature] = signRaw(pair, '{"alg":"RS512"}', CLAIMS).split('.') as [string, string, string];
+    const tokenWithKid = (i: number) => `${Buffer.from(`{"alg":"RS512","kid":"${String(i).padStart(128, 'k')}"}`).toString('base64url')}.${payload}.${signature}`;
+    const run = (from: number, count: number) => {
+      for (let i = from; i < from + count; i++) expect(checkTokenBeforeSignature(tokenWithKid(i), NOW, rules).ok).toBe(true);
+    };
+    run(0, 1_000);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    run(1_000, 30_000);
+    gc();
+    // Unbounded, each header would keep its ~240-character segment and its parsed object: > 10 MB.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(3 * 1024 * 1024);
+  });
+});
