@@ -27,9 +27,9 @@ export function decodeCanonicalBase64urlInto(text: string, target: Buffer): numb
   if (target.write(text, 0, expected, 'base64url') !== expected) return -1;
   const rest = length & 3;
   if (rest !== 0) {
-    const code = text.charCodeAt(length - 1);
-    const sextet = code < 128 ? (SEXTET[code] ?? -1) : -1;
-    if (sextet < 0 || (sextet & (rest === 2 ? 0x0f : 0x03)) !== 0) return -1;
+    // The last character is in the alphabet (the length check above): only its stray bits are left to check.
+    const sextet = SEXTET[text.charCodeAt(length - 1)] ?? -1;
+    if ((sextet & (rest === 2 ? 0x0f : 0x03)) !== 0) return -1;
   }
   return expected;
 }
@@ -42,13 +42,14 @@ export function decodeCanonicalBase64url(text: string): Buffer | undefined {
   return decodeCanonicalBase64urlInto(text, bytes) === expected ? bytes : undefined;
 }
 
-const BASE64_STANDARD = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** Strict standard base64 (padding required where due); whitespace between lines is allowed. */
+/**
+ * Strict standard base64 (padding required where due); whitespace between lines is allowed. The
+ * round trip is the whole check: Node's encoder writes only the alphabet with `=` padding to a
+ * multiple of 4, so any other character, missing padding or stray bits fail it.
+ */
 export function decodeStrictBase64(text: string): Buffer | undefined {
   const compact = text.replace(/[\r\n\t ]+/g, '');
-  if (compact.length === 0 || compact.length % 4 !== 0 || !BASE64_STANDARD.test(compact)) return undefined;
+  if (compact.length === 0) return undefined;
   const bytes = Buffer.from(compact, 'base64');
-  if (bytes.toString('base64') !== compact) return undefined;
-  return bytes;
+  return bytes.toString('base64') === compact ? bytes : undefined;
 }
