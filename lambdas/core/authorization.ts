@@ -198,7 +198,22 @@ export async function authorizeToken<Lookup extends KeyLookup>(
   return next.value;
 }
 
+/** With a key look-up the signature is checked, so the outcome is never `unverified`. */
+export type CheckedOutcome<Lookup extends KeyLookup = KeyLookup> = Exclude<AuthorizationOutcome<Lookup>, { readonly decision: 'unverified' }>;
+
 /** The pipeline with dependencies that answer at once (verifyToken, keygate explain). */
+export function authorizeTokenSync<Lookup extends KeyLookup>(
+  bearerToken: string,
+  request: RequestFacts,
+  rules: AuthorizationRules,
+  dependencies: SyncAuthorizationDependencies<Lookup> & { readonly lookUpKeys: (keyName: string) => Lookup },
+): CheckedOutcome<Lookup>;
+export function authorizeTokenSync<Lookup extends KeyLookup>(
+  bearerToken: string,
+  request: RequestFacts,
+  rules: AuthorizationRules,
+  dependencies: SyncAuthorizationDependencies<Lookup>,
+): AuthorizationOutcome<Lookup>;
 export function authorizeTokenSync<Lookup extends KeyLookup>(
   bearerToken: string,
   request: RequestFacts,

@@ -154,7 +154,7 @@ describe('client-certificate revocation', () => {
       expect(JSON.stringify(method['Properties']['Integration']['Uri'])).toContain(`"${registration}","Arn"`);
     }
     const iamMethods = Object.values(service.findResources('AWS::ApiGateway::Method')).filter((m) => m['Properties']['AuthorizationType'] === 'AWS_IAM');
-    expect(iamMethods).toHaveLength(8);
+    expect(iamMethods).toHaveLength(9);
   });
 
   it('limits /revocations to the support role in the resource policy, and lets the role invoke it', () => {
