@@ -40,6 +40,12 @@ describe('readClientCertificate', () => {
     expect(readClientCertificate(nameless.certificatePem)).toMatchObject({ subject: 'O=Only Org', commonName: undefined });
   });
 
+  it('reads the CN attribute only, never "CN=" inside another attribute\'s value', async () => {
+    const tricky = await issueCertificate({ issuer: ca, profile: 'client', subject: 'O=xCN=admin' });
+    expect(new X509Certificate(tricky.certificatePem).subject).toBe('O=xCN=admin');
+    expect(readClientCertificate(tricky.certificatePem).commonName).toBeUndefined();
+  });
+
   it('a CN of several words, kept whole', async () => {
     const spaced = await issueCertificate({ issuer: ca, profile: 'client', subject: 'CN=acme payments eu' });
     expect(readClientCertificate(spaced.certificatePem).commonName).toBe('acme payments eu');
