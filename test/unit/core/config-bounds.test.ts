@@ -39,6 +39,7 @@ describe('integer variables: default, inclusive range, and the sentence that nam
 
   it('surrounding spaces are allowed; anything but a plain decimal integer is refused', () => {
     expect(readConfig({ KEYGATE_KEY_CACHE_SECONDS: ' 45 ' }).keyCacheSeconds).toBe(45);
+    expect(readConfig({ KEYGATE_MAX_KEY_AGE_DAYS: ' 365 ' }).maxKeyAgeDays).toBe(365);
     expect(readConfig({ KEYGATE_KEY_CACHE_SECONDS: '045' }).keyCacheSeconds).toBe(45);
     for (const raw of ['1e2', '0x10', '+5', '5.0', '4 5', 'x5', '5x', '-', ' ', '9007199254740993']) {
       expect(refusal({ KEYGATE_KEY_CACHE_SECONDS: raw }), raw).toEqual({ name: 'ConfigError', message: `KEYGATE_KEY_CACHE_SECONDS=${JSON.stringify(raw)} is invalid: expected an integer from 0 to 900 (default 60)` });

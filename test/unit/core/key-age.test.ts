@@ -24,7 +24,7 @@ describe('checkKeyAge', () => {
   });
 
   it('fails closed with a limit when the key has no registration date', () => {
-    expect(checkKeyAge(undefined, NOW, 3650)).toMatchObject({ reason: 'key_expired', publicReason: 'invalid_signature' });
+    expect(checkKeyAge(undefined, NOW, 3650)).toStrictEqual({ ok: false, reason: 'key_expired', publicReason: 'invalid_signature', detail: 'the key that verified has no registration date and a key-age limit is set' });
   });
 
   it('passes a key dated in the future (a clock step back)', () => {
