@@ -67,19 +67,28 @@ function canonical(values: readonly string[]): string[] {
   return [...new Set(values)].sort();
 }
 
-/** A list of patterns as the API takes it: 1 to MAX_ROUTES, each valid; answered sorted and without repeats. */
-export function parseRoutes(values: readonly string[]): Parsed<string[]> {
+/** A list of patterns, checked: 1 to MAX_ROUTES, each valid; parsed in the order given. */
+function parseRoutePatterns(values: readonly string[]): Parsed<RoutePattern[]> {
   if (values.length === 0) return failure('invalid_route', 'routes lists at least one "METHOD /path" pattern; leave it out (or null) to allow every route');
   if (values.length > MAX_ROUTES) return failure('too_many_routes', `a name has at most ${MAX_ROUTES} route patterns; got ${values.length}`);
+  const patterns: RoutePattern[] = [];
   for (const [position, value] of values.entries()) {
-    if (!parseRoutePattern(value)) {
+    const pattern = parseRoutePattern(value);
+    if (!pattern) {
       return failure(
         'invalid_route',
         `routes[${position}] is not a "METHOD /path" pattern (at most ${MAX_ROUTE_LENGTH} characters; METHOD in capitals or *; path segments of A-Za-z0-9._~!$&'()+,;=:@- or a whole-segment *, e.g. "GET /orders/*")`,
       );
     }
+    patterns.push(pattern);
   }
-  return { ok: true, value: canonical(values) };
+  return { ok: true, value: patterns };
+}
+
+/** A list of patterns as the API takes it: 1 to MAX_ROUTES, each valid; answered sorted and without repeats. */
+export function parseRoutes(values: readonly string[]): Parsed<string[]> {
+  const parsed = parseRoutePatterns(values);
+  return parsed.ok ? { ok: true, value: canonical(values) } : parsed;
 }
 
 /** Whether `text` is a pin: the canonical unpadded base64url of 32 bytes. */
@@ -105,8 +114,9 @@ export function parseCertificatePins(values: readonly string[]): Parsed<string[]
 export function nameAccessOf(stored: { readonly routes?: readonly string[] | undefined; readonly certificatePins?: readonly string[] | undefined }): NameAccess | undefined {
   let routes: RoutePattern[] | undefined;
   if (stored.routes !== undefined) {
-    if (!parseRoutes(stored.routes).ok) return undefined;
-    routes = stored.routes.map((text) => parseRoutePattern(text) as RoutePattern);
+    const parsed = parseRoutePatterns(stored.routes);
+    if (!parsed.ok) return undefined;
+    routes = parsed.value;
   }
   let certificatePins: Set<string> | undefined;
   if (stored.certificatePins !== undefined) {
