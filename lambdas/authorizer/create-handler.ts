@@ -5,7 +5,7 @@ import { authorizeToken, type AuthorizationDependencies } from '../core/authoriz
 import { extractBearerToken } from '../core/bearer.js';
 import { readClientCertificate, type ClientCertificateFacts } from '../core/client-certificate.js';
 import type { KeygateConfig } from '../core/config.js';
-import { addedAtOf, isNearKeyAgeLimit, keyAgeDays, SECONDS_PER_DAY } from '../core/key-age.js';
+import { isNearKeyAgeLimit, keyAgeDays, SECONDS_PER_DAY } from '../core/key-age.js';
 import { allowPolicy, denyPolicy } from '../core/policy.js';
 import { publicDetailOf, type Denial } from '../core/reasons.js';
 import { CachingKeyResolver, KeyIndexUnavailableError, type KeyCacheOptions, type KeyLookup } from '../key-store/key-cache.js';
@@ -125,8 +125,7 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
   const keyAgeWarnings = new KeyAgeWarnings();
 
   /** The age of the key that verified, as the KeyAgeDays metric, and a warning (once per kid per hour) when it nears the limit. */
-  function noteKeyAge(keyName: string, kid: string, lookup: KeyLookup, nowMs: number): void {
-    const addedAtSeconds = addedAtOf(lookup.keys, kid);
+  function noteKeyAge(keyName: string, kid: string, addedAtSeconds: number | undefined, nowMs: number): void {
     if (addedAtSeconds === undefined) return;
     const ageDays = keyAgeDays(addedAtSeconds, nowMs / 1000);
     metrics.addMetric(KEY_AGE_DAYS_METRIC, MetricUnit.NoUnit, ageDays);
@@ -193,7 +192,7 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
       logger.debug('allowed', { decision: 'allow', keyName: verified.keyName, kid: verified.kid, jti: verified.jti, exp: verified.exp, keySource: lookup.source, clientCertSerial: certificate?.serialNumber });
     }
     metrics.addMetric('Allowed', MetricUnit.Count, 1);
-    noteKeyAge(verified.keyName, verified.kid, lookup, nowMs);
+    noteKeyAge(verified.keyName, verified.kid, outcome.keyAddedAtSeconds, nowMs);
     return allowPolicy(verified.keyName, event.methodArn, context) as unknown as APIGatewayAuthorizerResult;
   }
 

@@ -71,7 +71,13 @@ export interface SyncAuthorizationDependencies<Lookup extends KeyLookup = KeyLoo
 
 /** The decision, its reason and the facts the caller logs. */
 export type AuthorizationOutcome<Lookup extends KeyLookup = KeyLookup> =
-  | { readonly decision: 'allow'; readonly token: VerifiedToken; readonly lookup: Lookup }
+  | {
+      readonly decision: 'allow';
+      readonly token: VerifiedToken;
+      readonly lookup: Lookup;
+      /** When the key that verified was registered; undefined when unknown (for the KeyAgeDays metric). */
+      readonly keyAddedAtSeconds: number | undefined;
+    }
   | { readonly decision: 'deny'; readonly denial: Denial; /** Known once the claims passed. */ readonly keyName: string | undefined }
   /** Every check but the signature passed: no key look-up was given. */
   | { readonly decision: 'unverified'; readonly token: UnverifiedToken };
@@ -124,8 +130,9 @@ function* authorizationSteps<Lookup extends KeyLookup>(
   const verified = checkSignature(token, lookup.keys);
   if (!verified.ok) return denied(verified, token.keyName);
   // After the signature: only then is it known which of the name's keys is in use.
+  const keyAddedAtSeconds = addedAtOf(lookup.keys, verified.kid);
   if (rules.maxKeyAgeDays !== undefined) {
-    const tooOld = checkKeyAge(addedAtOf(lookup.keys, verified.kid), request.nowSeconds, rules.maxKeyAgeDays);
+    const tooOld = checkKeyAge(keyAddedAtSeconds, request.nowSeconds, rules.maxKeyAgeDays);
     if (tooOld) return denied(tooOld, verified.keyName);
   }
 
@@ -144,7 +151,7 @@ function* authorizationSteps<Lookup extends KeyLookup>(
     const use = yield { ask: 'recordFirstUse', keyName: verified.keyName, jti: verified.jti, expiresAtSeconds: verified.exp + rules.tokenRules.clockSkewSeconds };
     if (use === 'replayed') return denied(deny('replayed_token', 'this jti was already used'), verified.keyName);
   }
-  return { decision: 'allow', token: verified, lookup };
+  return { decision: 'allow', token: verified, lookup, keyAddedAtSeconds };
 }
 
 /** Pins, then routes: the checks a name's access settings add after the binding. */
