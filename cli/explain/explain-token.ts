@@ -1,4 +1,4 @@
-import { authorizeTokenSync } from '../../lambdas/core/authorization.js';
+import { authorizeTokenSync, checkNameAccess } from '../../lambdas/core/authorization.js';
 import type { BindingPolicy } from '../../lambdas/core/certificate-binding.js';
 import type { ClientCertificateFacts } from '../../lambdas/core/client-certificate.js';
 import { decodeCompactJws } from '../../lambdas/core/compact-jws.js';
@@ -383,10 +383,9 @@ function verdictOf(token: string, now: number, options: ExplainOptions): Verdict
   );
   if (outcome.decision === 'deny') return { decision: 'deny', reason: outcome.denial.reason, publicReason: outcome.denial.publicReason, detail: outcome.denial.detail };
   if (outcome.decision === 'allow') return { decision: 'allow', kid: outcome.token.kid };
-  // Without a key the pipeline stops before the pins: check them here, as the authorizer would after the signature.
-  if (pins && options.certificate && !pins.has(options.certificate.spkiPinSha256)) {
-    return { decision: 'deny', reason: 'client_certificate_mismatch', publicReason: 'client_certificate_mismatch', detail: "the client certificate's SPKI pin is not one of the name's pins" };
-  }
+  // Without a key the pipeline stops before the pins: ask the pipeline's own pin check, as the authorizer would after the signature.
+  const pinDenial = pins && options.certificate ? checkNameAccess({ certificatePins: pins }, { nowSeconds: now, certificate: options.certificate }, 0) : undefined;
+  if (pinDenial) return { decision: 'deny', reason: pinDenial.reason, publicReason: pinDenial.publicReason, detail: pinDenial.detail };
   return { decision: 'unverified' };
 }
 

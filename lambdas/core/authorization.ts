@@ -154,8 +154,8 @@ function* authorizationSteps<Lookup extends KeyLookup>(
   return { decision: 'allow', token: verified, lookup, keyAddedAtSeconds };
 }
 
-/** Pins, then routes: the checks a name's access settings add after the binding. */
-function checkNameAccess(access: NameAccess | undefined, request: RequestFacts, cacheSeconds: number): Denial | undefined {
+/** Pins, then routes: the checks a name's access settings add after the binding (keygate explain asks it too). */
+export function checkNameAccess(access: NameAccess | undefined, request: RequestFacts, cacheSeconds: number): Denial | undefined {
   const { certificatePins: pins, routes } = access ?? {};
   if (pins) {
     // A cached Allow is keyed by the token alone: it would be reused on another certificate.
