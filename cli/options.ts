@@ -1,4 +1,6 @@
 import { InvalidArgumentError } from 'commander';
+import { MAX_KEY_AGE_DAYS_RANGE } from '../lambdas/core/config.js';
+import { SECONDS_PER_DAY } from '../lambdas/core/key-age.js';
 import { isValidKeyName } from '../lambdas/core/limits.js';
 
 /** A commander argument parser for an integer within bounds; commander turns the throw into a usage error. */
@@ -33,14 +35,14 @@ export function isoDate(value: string): Date {
 }
 
 const AGE = /^(\d{1,6})(d|h)$/;
-const AGE_UNIT_SECONDS = { d: 86_400, h: 3600 } as const;
-/** The longest age `--older-than` takes: ten years, the most KEYGATE_MAX_KEY_AGE_DAYS allows. */
-const MAX_AGE_SECONDS = 3650 * 86_400;
+const AGE_UNIT_SECONDS = { d: SECONDS_PER_DAY, h: 3600 } as const;
+/** The longest age `--older-than` takes: the most KEYGATE_MAX_KEY_AGE_DAYS allows. */
+const MAX_AGE_SECONDS = MAX_KEY_AGE_DAYS_RANGE.max * SECONDS_PER_DAY;
 
 /** An age such as `365d` or `12h`, in seconds (1 hour to 3650 days). */
 export function ageSeconds(value: string): number {
   const match = AGE.exec(value);
   const seconds = match ? Number(match[1]) * AGE_UNIT_SECONDS[match[2] as keyof typeof AGE_UNIT_SECONDS] : Number.NaN;
-  if (!(seconds >= 3600 && seconds <= MAX_AGE_SECONDS)) throw new InvalidArgumentError('expected a whole number of days or hours such as 365d or 12h, from 1h to 3650d.');
+  if (!(seconds >= 3600 && seconds <= MAX_AGE_SECONDS)) throw new InvalidArgumentError(`expected a whole number of days or hours such as 365d or 12h, from 1h to ${MAX_KEY_AGE_DAYS_RANGE.max}d.`);
   return seconds;
 }
