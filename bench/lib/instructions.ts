@@ -45,7 +45,7 @@ export interface InstructionOptions {
  * thousands of instructions, on the main thread here) landed between the two iteration counts
  * and was counted as per-operation work.
  */
-export const NODE_FLAGS = ['--single-threaded', '--interrupt-budget=8192'];
+export const NODE_FLAGS = ['--single-threaded', '--interrupt-budget=8192', '--hash-seed=1', '--random-seed=1'];
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const I_REFS = /I\s+refs:\s+([\d,]+)/;

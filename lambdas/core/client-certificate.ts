@@ -23,7 +23,7 @@ function rfc2253(name: string): string {
 
 export function readClientCertificate(pem: string): ClientCertificateFacts {
   const certificate = new X509Certificate(pem);
-  const commonName = /^CN=(.*)$/m.exec(certificate.subject)?.[1];
+  const commonName = /^CN=(.*)/m.exec(certificate.subject)?.[1];
   return {
     subject: rfc2253(certificate.subject),
     issuer: rfc2253(certificate.issuer),

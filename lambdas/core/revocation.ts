@@ -17,11 +17,10 @@ export const SERIAL_NUMBER_PATTERN = /^[0-9a-f]{2}(?::[0-9a-f]{2}){0,19}$/;
  * `0a:1b` and `00:0a:1b` are the same serial). Undefined when the text is not a serial.
  */
 export function normalizeSerialNumber(text: string): string | undefined {
-  const hex = text.trim().toLowerCase().replace(/[:\s]/g, '');
-  if (!/^[0-9a-f]{1,40}$/.test(hex)) return undefined;
+  const hex = text.toLowerCase().replace(/[:\s]/g, '');
   const even = hex.length % 2 === 1 ? `0${hex}` : hex;
-  const trimmed = even.replace(/^(?:00)+(?=[0-9a-f]{2})/, '');
-  const serial = (trimmed.match(/../g) ?? []).join(':');
+  // Leading zero octets go, but never the last octet: `0000` is the serial `00`.
+  const serial = even.replace(/^(?:00)+(?=.)/, '').replace(/..(?=.)/g, '$&:');
   return SERIAL_NUMBER_PATTERN.test(serial) ? serial : undefined;
 }
 
@@ -30,10 +29,10 @@ function canonicalFromAttributes(attributes: readonly string[]): string | undefi
   const canonical: string[] = [];
   for (const attribute of attributes) {
     const equals = attribute.indexOf('=');
-    if (equals <= 0) return undefined;
+    if (equals === -1) return undefined;
     const type = attribute.slice(0, equals).trim().toUpperCase();
     const value = attribute.slice(equals + 1).trim().replace(/\\(.)/g, '$1');
-    if (!/^[A-Z][A-Z0-9-]*$|^\d+(?:\.\d+)+$/.test(type)) return undefined;
+    if (!/^[A-Z][A-Z0-9-]*$|^[0-2](?:\.\d+)+$/.test(type)) return undefined;
     canonical.push(`${type}=${value}`);
   }
   return canonical.length > 0 ? canonical.sort().join(',') : undefined;
@@ -46,7 +45,7 @@ function canonicalFromAttributes(attributes: readonly string[]): string | undefi
  */
 export function canonicalDistinguishedName(dn: string): string | undefined {
   const text = dn.trim();
-  if (text.length === 0 || text.length > 1024) return undefined;
+  if (text.length > 1024) return undefined;
   const separator = text.startsWith('/') ? /(?<!\\)\// : /(?<!\\)[,+\n]/;
   return canonicalFromAttributes(text.split(separator).filter((part) => part.trim() !== ''));
 }

@@ -46,6 +46,12 @@ describe('readClientCertificate', () => {
     expect(readClientCertificate(tricky.certificatePem).commonName).toBeUndefined();
   });
 
+  it('a serial over 20 octets (RFC 5280 forbids them) is kept as node prints it, lower-cased: no revocation entry can match it', async () => {
+    const serial = `01${'ab'.repeat(20)}`;
+    const oversized = await issueCertificate({ issuer: ca, profile: 'client', subject: 'CN=long serial', serialNumber: serial });
+    expect(readClientCertificate(oversized.certificatePem).serialNumber).toBe(serial);
+  });
+
   it('a CN of several words, kept whole', async () => {
     const spaced = await issueCertificate({ issuer: ca, profile: 'client', subject: 'CN=acme payments eu' });
     expect(readClientCertificate(spaced.certificatePem).commonName).toBe('acme payments eu');
@@ -103,11 +109,15 @@ describe('serial numbers', () => {
     ['abc', '0a:bc'],
     ['0'.repeat(38) + '01', '01'],
     ['ff'.repeat(20), Array(20).fill('ff').join(':')],
+    // A leading zero octet is no part of the value, even past 20 octets.
+    [`00:${Array(20).fill('ff').join(':')}`, Array(20).fill('ff').join(':')],
+    ['0a:00:1b', '0a:00:1b'],
+    ['00:0a:00', '0a:00'],
   ])('%j → %s', (input, expected) => {
     expect(normalizeSerialNumber(input)).toBe(expected);
   });
 
-  it.each(['ff'.repeat(20) + 'f', 'g1', '0a:1g', '-1', '0a-1b'])('refuses %j', (input) => {
+  it.each(['', ' : ', 'ff'.repeat(20) + 'f', `01${'00'.repeat(20)}`, 'g1', '0a:1g', '-1', '0a-1b'])('refuses %j', (input) => {
     expect(normalizeSerialNumber(input)).toBeUndefined();
   });
 
@@ -128,11 +138,14 @@ describe('distinguished names', () => {
     ['CN=x,,O=y', 'CN=x,O=y'],
     ['CN=', 'CN='],
     [`CN=${'x'.repeat(1021)}`, `CN=${'x'.repeat(1021)}`],
+    ['  /O=Example/CN=Dev CA  ', 'CN=Dev CA,O=Example'],
+    ['CN=Dev CA, , O=Example', 'CN=Dev CA,O=Example'],
+    ['1.2.840.113549.1.9.1=ops@example.com', '1.2.840.113549.1.9.1=ops@example.com'],
   ])('%s → %s', (dn, expected) => {
     expect(canonicalDistinguishedName(dn)).toBe(expected);
   });
 
-  it.each([',', '/', '   ', '2=x', '1CN=x', '2.=x', 'CN=x,garbage', `CN=${'x'.repeat(1022)}`])('refuses %j', (dn) => {
+  it.each([',', '/', '   ', '=x', '2=x', '1CN=x', '2.=x', '3.1=x', 'X.2.5=x', '2.5.4.3X=x', 'C N=x', 'CN=x,garbage', 'CN=x,N', `CN=${'x'.repeat(1022)}`])('refuses %j', (dn) => {
     expect(canonicalDistinguishedName(dn)).toBeUndefined();
   });
 
