@@ -51,6 +51,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    globalSetup: ['test/helpers/global-setup.ts'],
     // Vitest's default is one worker fewer than the cores: a single file at a time on 2 cores,
     // while many files mostly wait on a child (moto, cfn-lint, cdk synth, keygate serve, a JVM).
     maxWorkers: Math.max(2, availableParallelism()),
