@@ -24,7 +24,7 @@ export interface ServeOptions {
   /**
    * Start from a copy of a dev PKI that `keygate serve`'s own code made once for the test run,
    * instead of making one (an RSA 4096 CA and three certificates: about 4 CPU-seconds). For files
-   * that test what runs on the PKI, not its first-run creation (test/e2e/local-server does that).
+   * that test what runs on the PKI, not its first-run creation (the quick-start test does that).
    */
   readonly sharedPki?: boolean;
 }
