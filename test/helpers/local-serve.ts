@@ -39,7 +39,11 @@ function sharedDevPki(): Promise<string> {
       if (await stat(dir).catch(() => undefined)) return;
       const making = await mkdtemp(`${dir}-`);
       await ensureDevPki(making);
-      await rename(making, dir);
+      // Another process may have taken over a lock it judged stale, and finished first: keep its PKI.
+      await rename(making, dir).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+        await rm(making, { recursive: true, force: true });
+      });
     });
     return dir;
   })();
