@@ -30,7 +30,11 @@ export const INSTRUCTION_CASES: readonly InstructionCase[] = [
 ];
 
 export interface InstructionOptions {
-  /** The two iteration counts; per operation = (count(n2) - count(n1)) / (n2 - n1). */
+  /**
+   * The two iteration counts; per operation = (count(n2) - count(n1)) / (n2 - n1). With n1 = 0 a
+   * case's first run serves all its contenders: the child builds every contender of its case before
+   * it picks one, so a run of no iterations does the same work whichever it names.
+   */
   readonly n1: number;
   readonly n2: number;
   /** valgrind processes at a time. */
@@ -119,7 +123,9 @@ export async function measureInstructions(cases: readonly InstructionCase[], opt
       writeFileSync(file, fixedRsaKey(bits).export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
       keyFiles.set(bits, file);
     }
-    const runs = cases.flatMap((c) => c.contenders.flatMap((contender) => [options.n1, options.n2].map((n) => ({ c, contender, n }))));
+    const runs = cases.flatMap((c) =>
+      c.contenders.flatMap((contender, index) => [options.n1, options.n2].filter((n) => n !== 0 || index === 0).map((n) => ({ c, contender, n }))),
+    );
     let done = 0;
     const counts = await pool(
       runs.map(({ c, contender, n }) => async () => {
@@ -129,13 +135,13 @@ export async function measureInstructions(cases: readonly InstructionCase[], opt
       }),
       options.parallel,
     );
+    const countOf = (c: InstructionCase, contender: string, n: number) => counts[runs.findIndex((run) => run.c === c && run.n === n && (n === 0 || run.contender === contender))] as number;
     const perOp = new Map<string, number>();
-    runs.forEach(({ c, contender, n }, i) => {
-      if (n !== options.n1) return;
-      const low = counts[i] as number;
-      const high = counts[i + 1] as number;
-      perOp.set(`${c.case}/${contender}`, Math.round((high - low) / (options.n2 - options.n1)));
-    });
+    for (const c of cases) {
+      for (const contender of c.contenders) {
+        perOp.set(`${c.case}/${contender}`, Math.round((countOf(c, contender, options.n2) - countOf(c, contender, options.n1)) / (options.n2 - options.n1)));
+      }
+    }
     return new Map(
       cases.map((c) => {
         const [floor = '', keygate = '', ...peers] = c.contenders;

@@ -15,7 +15,7 @@ let dir: string;
 const files = { publicKey: '', ecKey: '' };
 
 beforeAll(async () => {
-  server = await startServe();
+  server = await startServe({}, [], { sharedPki: true });
   dir = await tempDir();
   files.publicKey = join(dir, 'public.pem');
   files.ecKey = join(dir, 'ec.pem');

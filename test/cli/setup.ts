@@ -1,12 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { runKeygate } from '../../cli/program.js';
+import { withLock } from '../helpers/lock.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(ROOT, 'dist', 'keygate.mjs');
@@ -49,29 +50,11 @@ let built: Promise<void> | undefined;
  * others then find the bundle fresh (rebuilding while another file runs the CLI could tear it).
  */
 export function buildCli(): Promise<void> {
-  built ??= (async () => {
-    const lock = join(tmpdir(), `keygate-cli-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`);
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        await mkdir(lock);
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const age = Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? Date.now());
-        if (age > 30_000) await rm(lock, { recursive: true, force: true });
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    try {
-      if (await isFresh()) return;
-      const result = await run(process.execPath, ['scripts/build-cli.mjs']);
-      if (result.code !== 0) throw new Error(`CLI build failed: ${result.stderr}`);
-    } finally {
-      await rm(lock, { recursive: true, force: true });
-    }
-  })();
+  built ??= withLock(join(tmpdir(), `keygate-cli-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`), async () => {
+    if (await isFresh()) return;
+    const result = await run(process.execPath, ['scripts/build-cli.mjs']);
+    if (result.code !== 0) throw new Error(`CLI build failed: ${result.stderr}`);
+  });
   return built;
 }
 

@@ -31,7 +31,7 @@ const certs = {} as Record<'demo' | 'alice' | 'bystander' | 'victim', ClientCert
 
 beforeAll(async () => {
   await buildCli();
-  server = await startServe({ KEYGATE_REVOCATION_CACHE_SECONDS: '0', KEYGATE_KEY_CACHE_SECONDS: '0', KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: '0' }, ['--replay-protection']);
+  server = await startServe({ KEYGATE_REVOCATION_CACHE_SECONDS: '0', KEYGATE_KEY_CACHE_SECONDS: '0', KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: '0' }, ['--replay-protection'], { sharedPki: true });
   dataDir = server.dataDir;
   caPem = await readFile(join(dataDir, 'ca/ca.pem'), 'utf8');
   support = ['--endpoint', server.url, '--tls-cert', join(dataDir, 'support.pem'), '--tls-key', join(dataDir, 'support.key'), '--tls-ca', join(dataDir, 'ca/ca.pem')];

@@ -73,7 +73,7 @@ const files = { signingKey: '', ca: '', clientCert: '', clientKey: '', otherCa: 
 
 beforeAll(async () => {
   await buildCli();
-  const [running, otherCa] = await Promise.all([startServe(), createSelfSignedCa({ subject: 'CN=Another CA' })]);
+  const [running, otherCa] = await Promise.all([startServe({}, [], { sharedPki: true }), createSelfSignedCa({ subject: 'CN=Another CA' })]);
   server = running;
   work = await mkdtemp(join(tmpdir(), 'keygate-examples-'));
   Object.assign(files, {

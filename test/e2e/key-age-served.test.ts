@@ -19,7 +19,7 @@ const DAY_MS = 86_400_000;
 
 beforeAll(async () => {
   await buildCli();
-  server = await startServe({ KEYGATE_KEY_CACHE_SECONDS: '0', KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: '0' }, ['--max-key-age-days', '365']);
+  server = await startServe({ KEYGATE_KEY_CACHE_SECONDS: '0', KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: '0' }, ['--max-key-age-days', '365'], { sharedPki: true });
   const { dataDir } = server;
   support = ['--endpoint', server.url, '--tls-cert', join(dataDir, 'support.pem'), '--tls-key', join(dataDir, 'support.key'), '--tls-ca', join(dataDir, 'ca/ca.pem')];
   demo = { ca: await readFile(join(dataDir, 'ca/ca.pem'), 'utf8'), cert: await readFile(join(dataDir, 'demo.pem'), 'utf8'), key: await readFile(join(dataDir, 'demo.key'), 'utf8') };

@@ -17,7 +17,9 @@ const consumer = rsaKeyPair(2048, 'e2e-consumer');
 
 beforeAll(async () => {
   await buildCli();
-  server = await startServe({ KEYGATE_KEY_CACHE_SECONDS: '0', KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: '0' });
+  // The quick start below makes a dev PKI on first run as a newcomer's `npm start` does; this server
+  // serves from a copy of the run's shared one (made by the same code, file modes kept by the copy).
+  server = await startServe({ KEYGATE_KEY_CACHE_SECONDS: '0', KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: '0' }, [], { sharedPki: true });
   const read = (name: string) => readFile(join(server.dataDir, name), 'utf8');
   pem = { ca: await read('ca/ca.pem'), demoCert: await read('demo.pem'), demoKey: await read('demo.key'), supportCert: await read('support.pem'), supportKey: await read('support.key') };
 }, 120_000);

@@ -32,7 +32,7 @@ let sameCa: ClientCert;
 
 beforeAll(async () => {
   await buildCli();
-  server = await startServe({ KEYGATE_KEY_CACHE_SECONDS: '0', KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: '0' }, ['--any-route']);
+  server = await startServe({ KEYGATE_KEY_CACHE_SECONDS: '0', KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: '0' }, ['--any-route'], { sharedPki: true });
   const { dataDir } = server;
   caPem = await readFile(join(dataDir, 'ca/ca.pem'), 'utf8');
   support = ['--endpoint', server.url, '--cert', join(dataDir, 'support.pem'), '--key', join(dataDir, 'support.key'), '--ca', join(dataDir, 'ca/ca.pem')];
