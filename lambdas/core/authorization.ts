@@ -1,4 +1,4 @@
-import { checkCertificateBinding, type BindingPolicy } from './certificate-binding.js';
+import { bindingOf, checkCertificateBinding, type BindingPolicy } from './certificate-binding.js';
 import type { ClientCertificateFacts } from './client-certificate.js';
 import { addedAtOf, checkKeyAge, type DatedKey } from './key-age.js';
 import { isRouteAllowed, type NameAccess } from './name-access.js';
@@ -136,7 +136,7 @@ function* authorizationSteps<Lookup extends KeyLookup>(
     if (tooOld) return denied(tooOld, verified.keyName);
   }
 
-  const binding = lookup.binding ?? rules.defaultBinding;
+  const binding = bindingOf(lookup.binding, rules.defaultBinding);
   const cacheSeconds = rules.authorizerCacheSeconds ?? 0;
   if (binding !== 'none' && cacheSeconds > 0) {
     return denied(deny('client_certificate_mismatch', `the name's ${binding} binding cannot be enforced with the authorizer result cache on (KEYGATE_AUTHORIZER_CACHE_SECONDS=${cacheSeconds})`), verified.keyName);
