@@ -111,6 +111,18 @@ function notEpochSeconds(name: 'iat' | 'exp' | 'nbf', value: unknown): Denial {
   return deny('invalid_claim', `${name} must be an integer number of seconds since the epoch; got ${seen}`);
 }
 
+/** The step of an epoch claim that is present: its denial unless it is epoch seconds (told to an observer either way). */
+function epochClaimDenial(name: 'iat' | 'exp' | 'nbf', value: unknown, seconds: number | undefined, observer: StepObserver | undefined): Denial | undefined {
+  if (value === undefined) return undefined;
+  if (seconds !== undefined) {
+    observer?.pass(name);
+    return undefined;
+  }
+  const denial = notEpochSeconds(name, value);
+  observer?.fail(name, denial);
+  return denial;
+}
+
 /**
  * The hint for epoch values that can only be milliseconds (Java's Date.getTime(), JavaScript's
  * Date.now()). Built only on a denial: the accepting path allocates nothing for it.
@@ -174,24 +186,14 @@ export function checkClaims(payload: JsonObject, nowSeconds: number, rules: Toke
   const iatSeconds = epochSecondsClaim(payload, 'iat');
   const expSeconds = epochSecondsClaim(payload, 'exp');
   const nbfSeconds = nbf === undefined ? undefined : epochSecondsClaim(payload, 'nbf');
-  if (iat !== undefined && iatSeconds === undefined) {
-    const denial = notEpochSeconds('iat', iat);
-    if (!observer) return denial;
-    observer.fail('iat', denial);
-    first ??= denial;
-  } else if (iat !== undefined) observer?.pass('iat');
-  if (exp !== undefined && expSeconds === undefined) {
-    const denial = notEpochSeconds('exp', exp);
-    if (!observer) return denial;
-    observer.fail('exp', denial);
-    first ??= denial;
-  } else if (exp !== undefined) observer?.pass('exp');
-  if (nbf !== undefined && nbfSeconds === undefined) {
-    const denial = notEpochSeconds('nbf', nbf);
-    if (!observer) return denial;
-    observer.fail('nbf', denial);
-    first ??= denial;
-  } else observer?.pass('nbf');
+  const iatDenial = epochClaimDenial('iat', iat, iatSeconds, observer);
+  if (iatDenial && !observer) return iatDenial;
+  const expDenial = epochClaimDenial('exp', exp, expSeconds, observer);
+  if (expDenial && !observer) return expDenial;
+  if (nbf === undefined) observer?.pass('nbf');
+  const nbfDenial = epochClaimDenial('nbf', nbf, nbfSeconds, observer);
+  if (nbfDenial && !observer) return nbfDenial;
+  first ??= iatDenial ?? expDenial ?? nbfDenial;
   if (jti !== undefined) {
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH || !isPrintableText(jti)) {
       const denial =

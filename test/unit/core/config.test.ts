@@ -73,23 +73,24 @@ describe('readConfig', () => {
   });
 });
 
-describe('configEnvironment', () => {
-  const everythingSet: KeygateConfig = {
-    secretPrefix: 'team/keys/',
-    tokenRules: { clockSkewSeconds: 5, maxLifetimeSeconds: 600 },
-    keyCacheSeconds: 120,
-    unknownKeyCacheSeconds: 3,
-    staleIfErrorSeconds: 900,
-    keySizeLimits: { minBits: 3072, maxBits: 8192 },
-    recoveryWindowDays: 14,
-    replayTable: 'keygate-replay',
-    defaultBinding: 'thumbprint',
-    revocationSecret: 'team/revoked-certificates',
-    revocationCacheSeconds: 30,
-    authorizerCacheSeconds: 60,
-    maxKeyAgeDays: 400,
-  };
+/** A config with every field away from its default. */
+const everythingSet: KeygateConfig = {
+  secretPrefix: 'team/keys/',
+  tokenRules: { clockSkewSeconds: 5, maxLifetimeSeconds: 600 },
+  keyCacheSeconds: 120,
+  unknownKeyCacheSeconds: 3,
+  staleIfErrorSeconds: 900,
+  keySizeLimits: { minBits: 3072, maxBits: 8192 },
+  recoveryWindowDays: 14,
+  replayTable: 'keygate-replay',
+  defaultBinding: 'thumbprint',
+  revocationSecret: 'team/revoked-certificates',
+  revocationCacheSeconds: 30,
+  authorizerCacheSeconds: 60,
+  maxKeyAgeDays: 400,
+};
 
+describe('configEnvironment', () => {
   it('round-trips through readConfig: every field written is read back as it was', () => {
     expect(readConfig(configEnvironment(everythingSet))).toEqual(everythingSet);
     expect(readConfig(configEnvironment(readConfig({})))).toEqual(readConfig({}));
@@ -126,21 +127,7 @@ describe('configFromSettings (the construct\'s typed settings)', () => {
 
   it('round-trips: every setting reaches its field, and the environment written from it reads back the same config', () => {
     const config = configFromSettings(everySetting);
-    expect(config).toEqual({
-      secretPrefix: 'team/keys/',
-      tokenRules: { clockSkewSeconds: 5, maxLifetimeSeconds: 600 },
-      keyCacheSeconds: 120,
-      unknownKeyCacheSeconds: 3,
-      staleIfErrorSeconds: 900,
-      keySizeLimits: { minBits: 3072, maxBits: 8192 },
-      recoveryWindowDays: 14,
-      replayTable: 'keygate-replay',
-      defaultBinding: 'thumbprint',
-      revocationSecret: 'team/revoked-certificates',
-      revocationCacheSeconds: 30,
-      authorizerCacheSeconds: 60,
-      maxKeyAgeDays: 400,
-    });
+    expect(config).toEqual(everythingSet);
     expect(readConfig(configEnvironment(config))).toEqual(config);
   });
 
