@@ -1,5 +1,5 @@
 import { authorizeTokenSync, checkNameAccess } from '../../lambdas/core/authorization.js';
-import type { BindingPolicy } from '../../lambdas/core/certificate-binding.js';
+import { checkCertificateBinding, type BindingPolicy } from '../../lambdas/core/certificate-binding.js';
 import type { ClientCertificateFacts } from '../../lambdas/core/client-certificate.js';
 import { decodeCompactJws, type DecodedJws } from '../../lambdas/core/compact-jws.js';
 import { MAX_JTI_LENGTH, SUBJECT_PREFIX, TOKEN_ALGORITHM } from '../../lambdas/core/limits.js';
@@ -293,14 +293,18 @@ export function explainToken(token: string, options: ExplainOptions): Explanatio
   };
 }
 
+/** Both bindings and the pins checked by the core's own checks, whichever the name has; the words are explain's. */
 function certificateOf(certificate: ClientCertificateFacts, claims: JsonObject | undefined, binding: BindingPolicy | undefined, pins: readonly string[] | undefined): CertificateExplanation {
   const checks: BindingCheck[] = [];
   const cnf = claims?.['cnf'];
   const thumbprint = typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? cnf['x5t#S256'] : undefined;
+  const sub = claims?.['sub'];
+  const keyName = typeof sub === 'string' && sub.startsWith(SUBJECT_PREFIX) ? sub.slice(SUBJECT_PREFIX.length) : undefined;
   checks.push({
     policy: 'thumbprint',
     rule: "cnf x5t#S256 is the certificate's SHA-256 thumbprint",
-    matches: thumbprint === certificate.thumbprintSha256,
+    // The thumbprint binding does not read the key name.
+    matches: claims !== undefined && checkCertificateBinding('thumbprint', keyName ?? '', claims, certificate) === undefined,
     detail:
       claims === undefined
         ? 'the token could not be decoded'
@@ -310,21 +314,20 @@ function certificateOf(certificate: ClientCertificateFacts, claims: JsonObject |
             ? `both are ${certificate.thumbprintSha256}`
             : `the token has ${show(thumbprint)}, the certificate is ${certificate.thumbprintSha256}`,
   });
-  const sub = claims?.['sub'];
-  const keyName = typeof sub === 'string' && sub.startsWith(SUBJECT_PREFIX) ? sub.slice(SUBJECT_PREFIX.length) : undefined;
   checks.push({
     policy: 'subject',
     rule: 'the certificate CN is the key name',
-    matches: keyName !== undefined && certificate.commonName === keyName,
+    matches: claims !== undefined && keyName !== undefined && checkCertificateBinding('subject', keyName, claims, certificate) === undefined,
     detail: `CN ${certificate.commonName === undefined ? 'absent' : show(certificate.commonName)}, key name ${keyName === undefined ? 'unknown (no valid sub)' : show(keyName)}`,
   });
+  const pinned = pins ? checkNameAccess({ certificatePins: new Set(pins) }, { nowSeconds: 0, certificate }, 0) === undefined : undefined;
   return {
     subject: certificate.subject,
     issuer: certificate.issuer,
     serialNumber: certificate.serialNumber,
     thumbprintSha256: certificate.thumbprintSha256,
     spkiPinSha256: certificate.spkiPinSha256,
-    ...(pins ? { pins: { listed: pins, matches: pins.includes(certificate.spkiPinSha256) } } : {}),
+    ...(pins ? { pins: { listed: pins, matches: pinned === true } } : {}),
     binding,
     checks,
   };
