@@ -73,24 +73,23 @@ describe('readConfig', () => {
   });
 });
 
-/** A config with every field away from its default. */
-const everythingSet: KeygateConfig = {
-  secretPrefix: 'team/keys/',
-  tokenRules: { clockSkewSeconds: 5, maxLifetimeSeconds: 600 },
-  keyCacheSeconds: 120,
-  unknownKeyCacheSeconds: 3,
-  staleIfErrorSeconds: 900,
-  keySizeLimits: { minBits: 3072, maxBits: 8192 },
-  recoveryWindowDays: 14,
-  replayTable: 'keygate-replay',
-  defaultBinding: 'thumbprint',
-  revocationSecret: 'team/revoked-certificates',
-  revocationCacheSeconds: 30,
-  authorizerCacheSeconds: 60,
-  maxKeyAgeDays: 400,
-};
-
 describe('configEnvironment', () => {
+  const everythingSet: KeygateConfig = {
+    secretPrefix: 'team/keys/',
+    tokenRules: { clockSkewSeconds: 5, maxLifetimeSeconds: 600 },
+    keyCacheSeconds: 120,
+    unknownKeyCacheSeconds: 3,
+    staleIfErrorSeconds: 900,
+    keySizeLimits: { minBits: 3072, maxBits: 8192 },
+    recoveryWindowDays: 14,
+    replayTable: 'keygate-replay',
+    defaultBinding: 'thumbprint',
+    revocationSecret: 'team/revoked-certificates',
+    revocationCacheSeconds: 30,
+    authorizerCacheSeconds: 60,
+    maxKeyAgeDays: 400,
+  };
+
   it('round-trips through readConfig: every field written is read back as it was', () => {
     expect(readConfig(configEnvironment(everythingSet))).toEqual(everythingSet);
     expect(readConfig(configEnvironment(readConfig({})))).toEqual(readConfig({}));
@@ -100,40 +99,40 @@ describe('configEnvironment', () => {
     const config = { ...everythingSet, replayTable: undefined };
     expect(configEnvironment(config, ['KEYGATE_MAX_KEY_BITS', 'KEYGATE_REPLAY_TABLE', 'KEYGATE_SECRET_PREFIX'])).toStrictEqual({ KEYGATE_MAX_KEY_BITS: '8192', KEYGATE_SECRET_PREFIX: 'team/keys/' });
   });
-});
 
-describe('configFromSettings (the construct\'s typed settings)', () => {
-  const everySetting = {
-    secretPrefix: 'team/keys/',
-    clockSkewSeconds: 5,
-    maxTokenLifetimeSeconds: 600,
-    keyCacheSeconds: 120,
-    unknownKeyCacheSeconds: 3,
-    staleIfErrorSeconds: 900,
-    minKeyBits: 3072,
-    maxKeyBits: 8192,
-    recoveryWindowDays: 14,
-    defaultBinding: 'thumbprint',
-    replayTable: 'keygate-replay',
-    revocationSecret: 'team/revoked-certificates',
-    revocationCacheSeconds: 30,
-    authorizerCacheSeconds: 60,
-    maxKeyAgeDays: 400,
-  } as const;
+  describe('configFromSettings (the construct\'s typed settings)', () => {
+    const everySetting = {
+      secretPrefix: 'team/keys/',
+      clockSkewSeconds: 5,
+      maxTokenLifetimeSeconds: 600,
+      keyCacheSeconds: 120,
+      unknownKeyCacheSeconds: 3,
+      staleIfErrorSeconds: 900,
+      minKeyBits: 3072,
+      maxKeyBits: 8192,
+      recoveryWindowDays: 14,
+      defaultBinding: 'thumbprint',
+      replayTable: 'keygate-replay',
+      revocationSecret: 'team/revoked-certificates',
+      revocationCacheSeconds: 30,
+      authorizerCacheSeconds: 60,
+      maxKeyAgeDays: 400,
+    } as const;
 
-  it('gives the defaults of readConfig when nothing is set', () => {
-    expect(configFromSettings({})).toEqual(readConfig({}));
-  });
+    it('gives the defaults of readConfig when nothing is set', () => {
+      expect(configFromSettings({})).toEqual(readConfig({}));
+    });
 
-  it('round-trips: every setting reaches its field, and the environment written from it reads back the same config', () => {
-    const config = configFromSettings(everySetting);
-    expect(config).toEqual(everythingSet);
-    expect(readConfig(configEnvironment(config))).toEqual(config);
-  });
+    it('round-trips: every setting reaches its field, and the environment written from it reads back the same config', () => {
+      const config = configFromSettings(everySetting);
+      expect(config).toEqual(everythingSet);
+      expect(readConfig(configEnvironment(config))).toEqual(config);
+    });
 
-  it('refuses a bad value as readConfig does, naming its variable', () => {
-    expect(() => configFromSettings({ clockSkewSeconds: 301 })).toThrow(new ConfigError('KEYGATE_CLOCK_SKEW_SECONDS="301" is invalid: expected an integer from 0 to 300 (default 30)'));
-    expect(() => configFromSettings({ keyCacheSeconds: 1.5 })).toThrow(ConfigError);
-    expect(() => configFromSettings({ defaultBinding: 'strict' })).toThrow(/^KEYGATE_DEFAULT_BINDING="strict" is invalid/);
+    it('refuses a bad value as readConfig does, naming its variable', () => {
+      expect(() => configFromSettings({ clockSkewSeconds: 301 })).toThrow(new ConfigError('KEYGATE_CLOCK_SKEW_SECONDS="301" is invalid: expected an integer from 0 to 300 (default 30)'));
+      expect(() => configFromSettings({ keyCacheSeconds: 1.5 })).toThrow(ConfigError);
+      expect(() => configFromSettings({ defaultBinding: 'strict' })).toThrow(/^KEYGATE_DEFAULT_BINDING="strict" is invalid/);
+    });
   });
 });
