@@ -7,7 +7,7 @@ import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { BINDING_POLICIES, isBindingPolicy, type BindingPolicy } from '../lambdas/core/certificate-binding.js';
-import { configFromSettings, MAX_KEY_AGE_DAYS_RANGE, type KeygateConfig } from '../lambdas/core/config.js';
+import { configFromSettings, MAX_KEY_AGE_DAYS_RANGE, type ConfigSettings, type KeygateConfig } from '../lambdas/core/config.js';
 import type { PowertoolsLogLevel } from './keygate-function.js';
 
 /** Settings passed to the functions as `KEYGATE_*` variables (DESIGN.md, "Configuration"); bounds are checked at synth. */
@@ -170,7 +170,8 @@ export function defaultMetricNamespace(stackName: string): string {
  * value never reaches a cold start. `owner` names the construct in messages.
  */
 export function resolveKeygateConfig(options: KeygateFunctionsOptions, owner = 'KeygateApi'): KeygateConfig {
-  const settings = options.settings ?? {};
+  // Typed as config settings: a construct setting without its KEYGATE_* variable does not compile.
+  const settings: Pick<ConfigSettings, keyof KeygateSettings> = options.settings ?? {};
   if (options.defaultBinding !== undefined && !isBindingPolicy(options.defaultBinding)) {
     throw new KeygateApiError(`${owner}: defaultBinding ${JSON.stringify(options.defaultBinding)} is invalid: use one of ${BINDING_POLICIES.join(', ')}`);
   }
