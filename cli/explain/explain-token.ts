@@ -117,7 +117,6 @@ class StepRecord implements StepObserver {
 
 /** The token as decoded, for the words of each row; whether a row passes is the pipeline's. */
 interface Context {
-  readonly token: string;
   readonly header: JsonObject;
   readonly claims: JsonObject;
   readonly now: number;
@@ -158,11 +157,10 @@ function millisecondsClause(values: Readonly<Record<string, number>>): string {
 const withFix = (detail: string, fix: string | undefined): Pick<Outcome, 'detail' | 'fix'> => ({ detail, ...(fix ? { fix } : {}) });
 
 /**
- * The words of each step's row, keyed by step id: what passed, or what is wrong and how to fix it.
+ * The words of each step's row, keyed by step id (the size's are the token's length, the token may not decode): what passed, or what is wrong and how to fix it.
  * Only the words: whether the step passed, failed or was skipped, and the reason, are the pipeline's.
  */
-const WORDS: { readonly [Id in TokenStepId]: (c: Context, status: 'pass' | 'fail', denial: Denial | undefined) => Pick<Outcome, 'detail' | 'fix'> } = {
-  size: (c) => ({ detail: `${c.token.length} characters` }),
+const WORDS: { readonly [Id in Exclude<TokenStepId, 'size'>]: (c: Context, status: 'pass' | 'fail', denial: Denial | undefined) => Pick<Outcome, 'detail' | 'fix'> } = {
   format: () => ({ detail: 'decoded' }),
   alg: ({ header: { alg } }, status) => ({ detail: status === 'pass' ? `alg is ${TOKEN_ALGORITHM}` : alg === undefined ? 'alg is missing' : `alg is ${describe(alg)}` }),
   crit: (_c, status) => ({ detail: status === 'pass' ? 'absent' : 'crit is present; no critical extensions are supported' }),
@@ -247,25 +245,25 @@ function signatureInputOf(decoded: DecodedJws): UnverifiedToken {
   return { ok: true, keyName: '', kid: typeof kid === 'string' ? kid : undefined, jti: '', iat: 0, exp: 0, payload: decoded.payload, signingInput: decoded.signingInput, signature: decoded.signature };
 }
 
-/** One row of the table: the step as the pipeline told it, in words. */
-function rowOf(id: TokenStepId, told: Told | undefined, context: Context | undefined, formatFailure: Denial | undefined, token: string): RuleResult {
+/** One row of the table: the step as the pipeline told it, in words (size and format read the token alone). */
+function rowOf(id: TokenStepId, told: Told | undefined, context: Context | undefined, token: string): RuleResult {
   const rule = TOKEN_STEPS[id];
-  if (told?.status === 'skip') return { id, rule, status: 'skip', detail: told.why };
-  if (id === 'size' && told) {
-    return { id, rule, status: told.status, detail: `${token.length} characters`, ...(told.status === 'fail' ? { reason: told.denial.reason } : {}) };
-  }
-  if (id === 'format' && told?.status === 'fail') {
-    const hints = formatHints(token);
-    const fix = hints.map((h) => h.fix).join('; ');
-    return { id, rule, status: 'fail', detail: [told.denial.detail, ...hints.map((h) => h.problem)].join('; '), reason: told.denial.reason, ...(fix ? { fix } : {}) };
-  }
   if (!told) {
-    if (id === 'signature' && context && !context.key) return { id, rule, status: 'skip', detail: WORDS.signature(context, 'fail', undefined).detail };
-    return { id, rule, status: 'skip', detail: formatFailure ? 'the token could not be decoded' : 'not reached' };
+    // Not told: the token did not decode, or no key was given for the signature.
+    const detail = !context ? 'the token could not be decoded' : id === 'signature' && !context.key ? 'no key given (--public-key FILE)' : 'not reached';
+    return { id, rule, status: 'skip', detail };
   }
-  if (!context) return { id, rule, status: 'skip', detail: 'the token could not be decoded' };
-  const words = WORDS[id](context, told.status, told.status === 'fail' ? told.denial : undefined);
-  return { id, rule, status: told.status, detail: words.detail, ...(told.status === 'fail' ? { reason: told.denial.reason } : {}), ...(words.fix ? { fix: words.fix } : {}) };
+  if (told.status === 'skip') return { id, rule, status: 'skip', detail: told.why };
+  const denial = told.status === 'fail' ? told.denial : undefined;
+  const words =
+    id === 'size' ? { detail: `${token.length} characters` } : id === 'format' && denial ? formatWords(token, denial) : context ? WORDS[id](context, told.status, denial) : { detail: 'the token could not be decoded' };
+  return { id, rule, status: told.status, detail: words.detail, ...(denial ? { reason: denial.reason } : {}), ...(words.fix ? { fix: words.fix } : {}) };
+}
+
+/** The decoder's own sentence, and the copy-and-paste damage it can be named as. */
+function formatWords(token: string, denial: Denial): Pick<Outcome, 'detail' | 'fix'> {
+  const hints = formatHints(token);
+  return withFix([denial.detail, ...hints.map((h) => h.problem)].join('; '), hints.map((h) => h.fix).join('; ') || undefined);
 }
 
 /** Decodes and checks a token without trusting it: every rule's result, and the verdict the authorizer would reach. */
@@ -277,9 +275,9 @@ export function explainToken(token: string, options: ExplainOptions): Explanatio
   // The pipeline stops at the first failure; the signature is still worth showing, through the same step.
   if (decoded.ok && options.key && !record.steps.has('signature')) checkSignature(signatureInputOf(decoded), [options.key], record);
   const context: Context | undefined = decoded.ok
-    ? { token, header: decoded.header, claims: decoded.payload, now, tokenRules: options.tokenRules, key: options.key, signingInput: decoded.signingInput, signature: decoded.signature }
+    ? { header: decoded.header, claims: decoded.payload, now, tokenRules: options.tokenRules, key: options.key, signingInput: decoded.signingInput, signature: decoded.signature }
     : undefined;
-  const rules = TOKEN_STEP_IDS.map((id) => rowOf(id, record.steps.get(id), context, decoded.ok ? undefined : decoded, token));
+  const rules = TOKEN_STEP_IDS.map((id) => rowOf(id, record.steps.get(id), context, token));
 
   return {
     nowSeconds: now,
