@@ -161,7 +161,7 @@ export function checkClaims(payload: JsonObject, nowSeconds: number, rules: Toke
       const denial = deny('invalid_subject', `sub must be ${SUBJECT_PREFIX}<key name> (1-64 of A-Za-z0-9._-, starting with a letter or digit); got ${seen}`);
       if (!observer) return denial;
       observer.fail('sub', denial);
-    first ??= denial;
+      first ??= denial;
     } else observer?.pass('sub');
   }
   // Written out, not looped over: no array per token on the accepting path.
@@ -202,7 +202,7 @@ export function checkClaims(payload: JsonObject, nowSeconds: number, rules: Toke
           : deny('invalid_claim', 'jti must be printable text (no control characters, no unpaired surrogates)');
       if (!observer) return denial;
       observer.fail('jti', denial);
-    first ??= denial;
+      first ??= denial;
     } else observer?.pass('jti');
   }
   if (iatSeconds === undefined || expSeconds === undefined) {
@@ -220,7 +220,7 @@ export function checkClaims(payload: JsonObject, nowSeconds: number, rules: Toke
       const denial = deny('lifetime_too_long', `exp - iat is ${expSeconds - iatSeconds} s; at most ${rules.maxLifetimeSeconds} s is allowed${millisecondsHint(expSeconds, iatSeconds)}`);
       if (!observer) return denial;
       observer.fail('lifetime', denial);
-    first ??= denial;
+      first ??= denial;
     } else observer?.pass('lifetime');
   }
   if (expSeconds === undefined) observer?.skip('not-expired', 'needs a valid exp');
