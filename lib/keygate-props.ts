@@ -7,7 +7,7 @@ import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { BINDING_POLICIES, isBindingPolicy, type BindingPolicy } from '../lambdas/core/certificate-binding.js';
-import { DEFAULT_SECRET_PREFIX, MAX_KEY_AGE_DAYS_RANGE, readConfig, type KeygateConfig } from '../lambdas/core/config.js';
+import { configFromSettings, MAX_KEY_AGE_DAYS_RANGE, type ConfigSettings, type KeygateConfig } from '../lambdas/core/config.js';
 import type { PowertoolsLogLevel } from './keygate-function.js';
 
 /** Settings passed to the functions as `KEYGATE_*` variables (DESIGN.md, "Configuration"); bounds are checked at synth. */
@@ -165,28 +165,13 @@ export function defaultMetricNamespace(stackName: string): string {
   return `keygate/${stackName}`;
 }
 
-function settingsEnvironment(settings: KeygateSettings): Record<string, string | undefined> {
-  const text = (value: number | undefined) => (value === undefined ? undefined : String(value));
-  return {
-    KEYGATE_SECRET_PREFIX: settings.secretPrefix,
-    KEYGATE_CLOCK_SKEW_SECONDS: text(settings.clockSkewSeconds),
-    KEYGATE_MAX_TOKEN_LIFETIME_SECONDS: text(settings.maxTokenLifetimeSeconds),
-    KEYGATE_KEY_CACHE_SECONDS: text(settings.keyCacheSeconds),
-    KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: text(settings.unknownKeyCacheSeconds),
-    KEYGATE_STALE_IF_ERROR_SECONDS: text(settings.staleIfErrorSeconds),
-    KEYGATE_MIN_KEY_BITS: text(settings.minKeyBits),
-    KEYGATE_MAX_KEY_BITS: text(settings.maxKeyBits),
-    KEYGATE_RECOVERY_WINDOW_DAYS: text(settings.recoveryWindowDays),
-    KEYGATE_MAX_KEY_AGE_DAYS: text(settings.maxKeyAgeDays),
-  };
-}
-
 /**
  * The functions' configuration, checked at synth by the functions' own validation, so a bad
  * value never reaches a cold start. `owner` names the construct in messages.
  */
 export function resolveKeygateConfig(options: KeygateFunctionsOptions, owner = 'KeygateApi'): KeygateConfig {
-  const settings = options.settings ?? {};
+  // Typed as config settings: a construct setting without its KEYGATE_* variable does not compile.
+  const settings: Pick<ConfigSettings, keyof KeygateSettings> = options.settings ?? {};
   if (options.defaultBinding !== undefined && !isBindingPolicy(options.defaultBinding)) {
     throw new KeygateApiError(`${owner}: defaultBinding ${JSON.stringify(options.defaultBinding)} is invalid: use one of ${BINDING_POLICIES.join(', ')}`);
   }
@@ -194,15 +179,16 @@ export function resolveKeygateConfig(options: KeygateFunctionsOptions, owner = '
     throw new KeygateApiError(`${owner}: metricNamespace ${JSON.stringify(options.metricNamespace)} is invalid: use 1 to 255 of A-Za-z0-9._/#:- , not starting with AWS/`);
   }
   const revocation = options.certificateRevocation;
-  const revocationSecret = revocation ? (revocation.secretName ?? defaultRevocationSecretName(settings.secretPrefix || DEFAULT_SECRET_PREFIX)) : undefined;
   let config: KeygateConfig;
   try {
-    // The replay table's name is a CloudFormation reference here, so it is not checked.
-    config = readConfig({
-      ...settingsEnvironment(settings),
-      KEYGATE_DEFAULT_BINDING: options.defaultBinding,
-      KEYGATE_REVOCATION_SECRET: revocationSecret !== undefined && !Token.isUnresolved(revocationSecret) ? revocationSecret : undefined,
-      KEYGATE_REVOCATION_CACHE_SECONDS: revocation?.cacheSeconds === undefined ? undefined : String(revocation.cacheSeconds),
+    // By default the list lives next to the key prefix, read as configured (or defaulted).
+    const revocationSecret = revocation ? (revocation.secretName ?? defaultRevocationSecretName(configFromSettings({ secretPrefix: settings.secretPrefix }).secretPrefix)) : undefined;
+    // A CloudFormation reference (the replay table's name, a secret name) is not checked here.
+    config = configFromSettings({
+      ...settings,
+      defaultBinding: options.defaultBinding,
+      revocationSecret: revocationSecret !== undefined && !Token.isUnresolved(revocationSecret) ? revocationSecret : undefined,
+      revocationCacheSeconds: revocation?.cacheSeconds,
     });
   } catch (error) {
     throw new KeygateApiError(`${owner}: invalid settings: ${(error as Error).message}`);

@@ -1,12 +1,13 @@
 import { authorizeTokenSync, checkNameAccess } from '../../lambdas/core/authorization.js';
-import type { BindingPolicy } from '../../lambdas/core/certificate-binding.js';
+import { checkCertificateBinding, type BindingPolicy } from '../../lambdas/core/certificate-binding.js';
 import type { ClientCertificateFacts } from '../../lambdas/core/client-certificate.js';
-import { decodeCompactJws } from '../../lambdas/core/compact-jws.js';
-import { KEY_NAME_PATTERN, MAX_JTI_LENGTH, MAX_KID_LENGTH, MAX_TOKEN_BYTES, SUBJECT_PREFIX, TOKEN_ALGORITHM } from '../../lambdas/core/limits.js';
-import type { InternalReason, PublicReason } from '../../lambdas/core/reasons.js';
-import { writtenAsIntegerLiteral, type JsonObject, type JsonValue } from '../../lambdas/core/strict-json.js';
-import { isPrintableText, type TokenRules } from '../../lambdas/core/token-rules.js';
-import { verifyRs512Signature, type VerificationKey } from '../../lambdas/core/token-checks.js';
+import { decodeCompactJws, type DecodedJws } from '../../lambdas/core/compact-jws.js';
+import { MAX_JTI_LENGTH, SUBJECT_PREFIX, TOKEN_ALGORITHM } from '../../lambdas/core/limits.js';
+import type { Denial, InternalReason, PublicReason } from '../../lambdas/core/reasons.js';
+import type { JsonObject, JsonValue } from '../../lambdas/core/strict-json.js';
+import { checkSignature, verifyRs512Signature, type UnverifiedToken, type VerificationKey } from '../../lambdas/core/token-checks.js';
+import type { TokenRules } from '../../lambdas/core/token-rules.js';
+import { TOKEN_STEP_IDS, TOKEN_STEPS, type StepObserver, type TokenStepId } from '../../lambdas/core/token-steps.js';
 import { formatDuration, formatRelative, isoFromSeconds } from '../time.js';
 
 export type RuleStatus = 'pass' | 'fail' | 'skip';
@@ -97,6 +98,24 @@ export interface ExplainOptions {
 
 type Outcome = { readonly status: RuleStatus; readonly detail: string; readonly reason?: InternalReason; readonly fix?: string };
 
+/** What the pipeline told of one step. */
+type Told = { readonly status: 'pass' } | { readonly status: 'fail'; readonly denial: Denial } | { readonly status: 'skip'; readonly why: string };
+
+/** A StepObserver that writes down each step the pipeline tells, for the table. */
+class StepRecord implements StepObserver {
+  readonly steps = new Map<TokenStepId, Told>();
+  pass(step: TokenStepId): void {
+    this.steps.set(step, { status: 'pass' });
+  }
+  fail(step: TokenStepId, denial: Denial): void {
+    this.steps.set(step, { status: 'fail', denial });
+  }
+  skip(step: TokenStepId, why: string): void {
+    this.steps.set(step, { status: 'skip', why });
+  }
+}
+
+/** The token as decoded, for the words of each row; whether a row passes is the pipeline's. */
 interface Context {
   readonly header: JsonObject;
   readonly claims: JsonObject;
@@ -107,10 +126,6 @@ interface Context {
   readonly signature: Buffer;
 }
 
-const pass = (detail: string): Outcome => ({ status: 'pass', detail });
-const fail = (reason: InternalReason, detail: string, fix?: string): Outcome => ({ status: 'fail', detail, reason, ...(fix ? { fix } : {}) });
-const skip = (detail: string): Outcome => ({ status: 'skip', detail });
-
 function isEpochSeconds(value: JsonValue | undefined): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
@@ -120,27 +135,16 @@ const MILLISECONDS_FROM = 100_000_000_000;
 
 const FIX_MILLISECONDS = 'send seconds, not milliseconds: divide by 1000 (Java: Instant.now().getEpochSecond(), JavaScript: Math.floor(Date.now() / 1000))';
 
-/** The mistakes real clients make with epoch claims, named with their fix; other wrong values as they are. */
-function epochValueProblem(name: 'iat' | 'exp' | 'nbf', value: JsonValue, claims: JsonObject): Outcome | undefined {
+/** Why an epoch claim the pipeline refused is wrong: the mistakes real clients make, named with their fix. */
+function epochValueWords(name: 'iat' | 'exp' | 'nbf', value: JsonValue): Pick<Outcome, 'detail' | 'fix'> {
   if (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim())) {
-    return fail('invalid_claim', `${name} is a number in a string (${show(value)})`, `send ${name} as a JSON number, without quotes (the Go jwt tool: -claim ${name}=N sends a string; build the claims as JSON instead)`);
+    return { detail: `${name} is a number in a string (${show(value)})`, fix: `send ${name} as a JSON number, without quotes (the Go jwt tool: -claim ${name}=N sends a string; build the claims as JSON instead)` };
   }
   if (typeof value === 'number' && Number.isFinite(value) && !Number.isInteger(value)) {
-    return fail('invalid_claim', `${name} is a number with a fraction (${value})`, `send whole seconds: round down (Python: int(time.time()); PyJWT: pass an int or a datetime)`);
+    return { detail: `${name} is a number with a fraction (${value})`, fix: 'send whole seconds: round down (Python: int(time.time()); PyJWT: pass an int or a datetime)' };
   }
-  if (!isEpochSeconds(value)) return fail('invalid_claim', `${name} is ${describe(value)}, not a non-negative integer`);
-  if (!writtenAsIntegerLiteral(claims, name)) return fail('invalid_claim', `${name} is written with a decimal point or an exponent`, `write it as a plain integer (${value})`);
-  return undefined;
-}
-
-function epochRule(name: 'iat' | 'exp'): (c: Context) => Outcome {
-  return (c) => {
-    const value = c.claims[name];
-    if (value === undefined) return fail('missing_claim', `${name} is missing`);
-    const problem = epochValueProblem(name, value, c.claims);
-    if (problem) return problem;
-    return pass(`${value}${(value as number) >= MILLISECONDS_FROM ? ' (looks like milliseconds)' : ''}`);
-  };
+  if (!isEpochSeconds(value)) return { detail: `${name} is ${describe(value)}, not a non-negative integer` };
+  return { detail: `${name} is written with a decimal point or an exponent`, fix: `write it as a plain integer (${value})` };
 }
 
 /** Which of the given epoch values were sent in milliseconds, as a clause for a rule's detail. */
@@ -150,173 +154,130 @@ function millisecondsClause(values: Readonly<Record<string, number>>): string {
   return `; ${names.join(' and ')} ${names.length === 1 ? 'looks' : 'look'} like milliseconds`;
 }
 
-/** Both times valid, or the reason a rule that needs them cannot be evaluated. */
-function lifetimeOf(c: Context): { iat: number; exp: number } | string {
-  const { iat, exp } = c.claims;
-  return isEpochSeconds(iat) && isEpochSeconds(exp) ? { iat, exp } : 'needs valid iat and exp';
-}
+const withFix = (detail: string, fix: string | undefined): Pick<Outcome, 'detail' | 'fix'> => ({ detail, ...(fix ? { fix } : {}) });
 
 /**
- * The contract, one rule at a time, so every problem shows at once. Each rule mirrors one check of
- * `checkHeader`/`checkClaims`; the verdict itself always comes from the core.
+ * The words of each step's row, keyed by step id (the size's are the token's length, the token may not decode): what passed, or what is wrong and how to fix it.
+ * Only the words: whether the step passed, failed or was skipped, and the reason, are the pipeline's.
  */
-const RULES: readonly { readonly id: string; readonly rule: string; readonly check: (c: Context) => Outcome }[] = [
-  {
-    id: 'alg',
-    rule: `alg is ${TOKEN_ALGORITHM}`,
-    check: ({ header: { alg } }) => (alg === TOKEN_ALGORITHM ? pass(`alg is ${TOKEN_ALGORITHM}`) : fail('unsupported_algorithm', alg === undefined ? 'alg is missing' : `alg is ${describe(alg)}`)),
+const WORDS: { readonly [Id in Exclude<TokenStepId, 'size'>]: (c: Context, status: 'pass' | 'fail', denial: Denial | undefined) => Pick<Outcome, 'detail' | 'fix'> } = {
+  format: () => ({ detail: 'decoded' }),
+  alg: ({ header: { alg } }, status) => ({ detail: status === 'pass' ? `alg is ${TOKEN_ALGORITHM}` : alg === undefined ? 'alg is missing' : `alg is ${describe(alg)}` }),
+  crit: (_c, status) => ({ detail: status === 'pass' ? 'absent' : 'crit is present; no critical extensions are supported' }),
+  kid: ({ header: { kid } }, status) => ({ detail: status === 'fail' ? `kid is ${describe(kid ?? null)}` : kid === undefined ? 'absent: every active key of the name is tried' : `kid ${show(kid)}` }),
+  sub: ({ claims: { sub } }, status) => {
+    if (sub === undefined) return { detail: 'sub is missing' };
+    if (typeof sub !== 'string') return { detail: `sub is ${describe(sub)}` };
+    if (!sub.startsWith(SUBJECT_PREFIX)) return { detail: `sub ${show(sub)} does not start with ${SUBJECT_PREFIX}` };
+    const name = sub.slice(SUBJECT_PREFIX.length);
+    return { detail: status === 'pass' ? `key name ${show(name)}` : `key name ${show(name)} is not 1-64 of A-Za-z0-9._- starting with a letter or digit` };
   },
-  {
-    id: 'crit',
-    rule: 'no crit header parameter',
-    check: ({ header }) => ('crit' in header ? fail('malformed_token', 'crit is present; no critical extensions are supported') : pass('absent')),
+  iat: (c, status) => epochClaimWords('iat', c, status),
+  exp: (c, status) => epochClaimWords('exp', c, status),
+  jti: ({ claims: { jti } }, status) => {
+    if (jti === undefined) return { detail: 'jti is missing' };
+    if (status === 'pass' && typeof jti === 'string') return { detail: `${jti.length} characters` };
+    if (typeof jti !== 'string') return { detail: `jti is ${describe(jti)}` };
+    if (jti.length === 0 || jti.length > MAX_JTI_LENGTH) return { detail: `jti has ${jti.length} characters` };
+    return { detail: 'jti holds a control character or an unpaired surrogate' };
   },
-  {
-    id: 'kid',
-    rule: `kid, if present, is a string of 1-${MAX_KID_LENGTH} characters`,
-    check: ({ header: { kid } }) => {
-      if (kid === undefined) return pass('absent: every active key of the name is tried');
-      if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH) return fail('malformed_token', `kid is ${describe(kid)}`);
-      return pass(`kid ${show(kid)}`);
-    },
+  nbf: ({ claims: { nbf } }, status) => (nbf === undefined ? { detail: 'absent' } : status === 'pass' ? { detail: `${nbf}` } : epochValueWords('nbf', nbf)),
+  order: ({ claims }, status) => {
+    const { iat, exp } = claims as { iat: number; exp: number };
+    if (status === 'pass') return { detail: `exp is ${formatDuration(exp - iat)} after iat` };
+    const milliseconds = millisecondsClause({ exp, iat });
+    return withFix(`exp is not after iat${milliseconds}`, milliseconds ? FIX_MILLISECONDS : undefined);
   },
-  {
-    id: 'sub',
-    rule: `sub is ${SUBJECT_PREFIX}<key name>`,
-    check: ({ claims: { sub } }) => {
-      if (sub === undefined) return fail('missing_claim', 'sub is missing');
-      if (typeof sub !== 'string') return fail('invalid_subject', `sub is ${describe(sub)}`);
-      if (!sub.startsWith(SUBJECT_PREFIX)) return fail('invalid_subject', `sub ${show(sub)} does not start with ${SUBJECT_PREFIX}`);
-      const name = sub.slice(SUBJECT_PREFIX.length);
-      if (!KEY_NAME_PATTERN.test(name)) return fail('invalid_subject', `key name ${show(name)} is not 1-64 of A-Za-z0-9._- starting with a letter or digit`);
-      return pass(`key name ${show(name)}`);
-    },
+  lifetime: ({ claims, tokenRules: { maxLifetimeSeconds: max } }, status) => {
+    const { iat, exp } = claims as { iat: number; exp: number };
+    const lifetime = exp - iat;
+    if (status === 'pass') return { detail: `${lifetime} s (at most ${max} s)` };
+    const milliseconds = millisecondsClause({ exp, iat });
+    return withFix(`${lifetime} s; at most ${max} s is allowed${milliseconds}`, milliseconds ? FIX_MILLISECONDS : undefined);
   },
-  { id: 'iat', rule: 'iat is an integer number of seconds', check: epochRule('iat') },
-  { id: 'exp', rule: 'exp is an integer number of seconds', check: epochRule('exp') },
-  {
-    id: 'jti',
-    rule: `jti is printable text of 1-${MAX_JTI_LENGTH} characters`,
-    check: ({ claims: { jti } }) => {
-      if (jti === undefined) return fail('missing_claim', 'jti is missing');
-      if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
-        return fail('invalid_claim', typeof jti === 'string' ? `jti has ${jti.length} characters` : `jti is ${describe(jti)}`);
-      }
-      if (!isPrintableText(jti)) return fail('invalid_claim', 'jti holds a control character or an unpaired surrogate');
-      return pass(`${jti.length} characters`);
-    },
+  'not-expired': ({ claims, now, tokenRules: { clockSkewSeconds } }, status) => {
+    const exp = claims['exp'] as number;
+    if (status === 'fail') return { detail: `expired ${formatRelative(exp - now)}` };
+    return { detail: exp <= now ? `expired ${formatRelative(exp - now)}, accepted within the ${clockSkewSeconds} s clock skew` : `expires ${formatRelative(exp - now)}` };
   },
-  {
-    id: 'nbf',
-    rule: 'nbf, if present, is an integer number of seconds',
-    check: ({ claims }) => {
-      const { nbf } = claims;
-      if (nbf === undefined) return pass('absent');
-      return epochValueProblem('nbf', nbf, claims) ?? pass(`${nbf}`);
-    },
+  'iat-not-future': ({ claims, now, tokenRules: { clockSkewSeconds } }, status) => {
+    const iat = claims['iat'] as number;
+    if (status === 'pass') return { detail: `issued ${formatRelative(iat - now)}${iat > now ? `, accepted within the ${clockSkewSeconds} s clock skew` : ''}` };
+    if (iat >= MILLISECONDS_FROM) return { detail: `issued ${formatRelative(iat - now)}; iat looks like milliseconds`, fix: FIX_MILLISECONDS };
+    return { detail: `issued ${formatRelative(iat - now)}: the signer's clock is ahead`, fix: 'keep the signing machine in sync (NTP)' };
   },
-  {
-    id: 'order',
-    rule: 'exp is after iat',
-    check: (c) => {
-      const times = lifetimeOf(c);
-      if (typeof times === 'string') return skip(times);
-      if (times.exp > times.iat) return pass(`exp is ${formatDuration(times.exp - times.iat)} after iat`);
-      const milliseconds = millisecondsClause({ exp: times.exp, iat: times.iat });
-      return fail('invalid_claim', `exp is not after iat${milliseconds}`, milliseconds ? FIX_MILLISECONDS : undefined);
-    },
+  'nbf-not-future': ({ claims, now, tokenRules: { clockSkewSeconds } }, status) => {
+    const nbf = claims['nbf'];
+    if (nbf === undefined) return { detail: 'absent' };
+    const seconds = nbf as number;
+    if (status === 'pass') return { detail: `nbf ${formatRelative(seconds - now)}${seconds > now ? `, accepted within the ${clockSkewSeconds} s clock skew` : ''}` };
+    if (seconds >= MILLISECONDS_FROM) return { detail: `valid ${formatRelative(seconds - now)}; nbf looks like milliseconds`, fix: FIX_MILLISECONDS };
+    return { detail: `valid ${formatRelative(seconds - now)}` };
   },
-  {
-    id: 'lifetime',
-    rule: 'exp - iat is at most the maximum lifetime',
-    check: (c) => {
-      const times = lifetimeOf(c);
-      if (typeof times === 'string') return skip(times);
-      if (times.exp <= times.iat) return skip('needs exp after iat');
-      const lifetime = times.exp - times.iat;
-      const max = c.tokenRules.maxLifetimeSeconds;
-      if (lifetime <= max) return pass(`${lifetime} s (at most ${max} s)`);
-      const milliseconds = millisecondsClause({ exp: times.exp, iat: times.iat });
-      return fail('lifetime_too_long', `${lifetime} s; at most ${max} s is allowed${milliseconds}`, milliseconds ? FIX_MILLISECONDS : undefined);
-    },
-  },
-  {
-    id: 'not-expired',
-    rule: 'exp is after now, within the clock skew',
-    check: ({ claims: { exp }, now, tokenRules: { clockSkewSeconds } }) => {
-      if (!isEpochSeconds(exp)) return skip('needs a valid exp');
-      if (exp <= now - clockSkewSeconds) return fail('token_expired', `expired ${formatRelative(exp - now)}`);
-      if (exp <= now) return pass(`expired ${formatRelative(exp - now)}, accepted within the ${clockSkewSeconds} s clock skew`);
-      return pass(`expires ${formatRelative(exp - now)}`);
-    },
-  },
-  {
-    id: 'iat-not-future',
-    rule: 'iat is not after now, within the clock skew',
-    check: ({ claims: { iat }, now, tokenRules: { clockSkewSeconds } }) => {
-      if (!isEpochSeconds(iat)) return skip('needs a valid iat');
-      if (iat >= MILLISECONDS_FROM) return fail('token_not_yet_valid', `issued ${formatRelative(iat - now)}; iat looks like milliseconds`, FIX_MILLISECONDS);
-      if (iat > now + clockSkewSeconds) return fail('token_not_yet_valid', `issued ${formatRelative(iat - now)}: the signer's clock is ahead`, 'keep the signing machine in sync (NTP)');
-      return pass(`issued ${formatRelative(iat - now)}${iat > now ? `, accepted within the ${clockSkewSeconds} s clock skew` : ''}`);
-    },
-  },
-  {
-    id: 'nbf-not-future',
-    rule: 'nbf, if present, is not after now, within the clock skew',
-    check: ({ claims: { nbf }, now, tokenRules: { clockSkewSeconds } }) => {
-      if (nbf === undefined) return pass('absent');
-      if (!isEpochSeconds(nbf)) return skip('needs a valid nbf');
-      if (nbf >= MILLISECONDS_FROM) return fail('token_not_yet_valid', `valid ${formatRelative(nbf - now)}; nbf looks like milliseconds`, FIX_MILLISECONDS);
-      if (nbf > now + clockSkewSeconds) return fail('token_not_yet_valid', `valid ${formatRelative(nbf - now)}`);
-      return pass(`nbf ${formatRelative(nbf - now)}${nbf > now ? `, accepted within the ${clockSkewSeconds} s clock skew` : ''}`);
-    },
-  },
-  {
-    id: 'signature',
-    rule: `${TOKEN_ALGORITHM} signature verifies (kid selects the key)`,
-    check: ({ header, key, signingInput, signature }) => {
-      if (!key) return skip('no key given (--public-key FILE)');
+  signature: ({ header, key, signingInput, signature }, status, denial) => {
+    if (!key) return { detail: 'no key given (--public-key FILE)' };
+    if (status === 'pass') return { detail: `verifies with kid ${key.kid}` };
+    if (denial?.reason === 'unknown_kid') {
+      // A hint only (the row failed either way): whether the kid is all that is wrong.
       const verifies = verifyRs512Signature(key, signingInput, signature);
-      const kid = typeof header['kid'] === 'string' ? header['kid'] : undefined;
-      if (kid !== undefined && kid !== key.kid) {
-        return fail('unknown_kid', `kid ${show(kid)} is not this key's kid ${key.kid}${verifies ? ' (the signature itself verifies with this key)' : ''}`);
-      }
-      if (verifies) return pass(`verifies with kid ${key.kid}`);
-      const bits = key.modulusBytes * 8;
-      return fail(
-        'invalid_signature',
+      return { detail: `kid ${show(header['kid'] ?? null)} is not this key's kid ${key.kid}${verifies ? ' (the signature itself verifies with this key)' : ''}` };
+    }
+    const bits = key.modulusBytes * 8;
+    return {
+      detail:
         signature.length === key.modulusBytes
           ? `does not verify with kid ${key.kid} (${bits}-bit key)`
           : `the signature is ${signature.length} bytes; this ${bits}-bit key makes ${key.modulusBytes}-byte signatures`,
-      );
-    },
+    };
   },
-];
+};
+
+function epochClaimWords(name: 'iat' | 'exp', { claims }: Context, status: 'pass' | 'fail'): Pick<Outcome, 'detail' | 'fix'> {
+  const value = claims[name];
+  if (value === undefined) return { detail: `${name} is missing` };
+  if (status === 'fail') return epochValueWords(name, value);
+  return { detail: `${value}${(value as number) >= MILLISECONDS_FROM ? ' (looks like milliseconds)' : ''}` };
+}
+
+/** The token checks' stand-in for a token whose claims failed: the signature is still checked, by the core's own step. */
+function signatureInputOf(decoded: DecodedJws): UnverifiedToken {
+  const kid = decoded.header['kid'];
+  return { ok: true, keyName: '', kid: typeof kid === 'string' ? kid : undefined, jti: '', iat: 0, exp: 0, payload: decoded.payload, signingInput: decoded.signingInput, signature: decoded.signature };
+}
+
+/** One row of the table: the step as the pipeline told it, in words (size and format read the token alone). */
+function rowOf(id: TokenStepId, told: Told | undefined, context: Context | undefined, token: string): RuleResult {
+  const rule = TOKEN_STEPS[id];
+  if (!told) {
+    // Not told: the token did not decode, or no key was given for the signature.
+    const detail = !context ? 'the token could not be decoded' : id === 'signature' && !context.key ? 'no key given (--public-key FILE)' : 'not reached';
+    return { id, rule, status: 'skip', detail };
+  }
+  if (told.status === 'skip') return { id, rule, status: 'skip', detail: told.why };
+  const denial = told.status === 'fail' ? told.denial : undefined;
+  const words =
+    id === 'size' ? { detail: `${token.length} characters` } : id === 'format' && denial ? formatWords(token, denial) : context ? WORDS[id](context, told.status, denial) : { detail: 'the token could not be decoded' };
+  return { id, rule, status: told.status, detail: words.detail, ...(denial ? { reason: denial.reason } : {}), ...(words.fix ? { fix: words.fix } : {}) };
+}
+
+/** The decoder's own sentence, and the copy-and-paste damage it can be named as. */
+function formatWords(token: string, denial: Denial): Pick<Outcome, 'detail' | 'fix'> {
+  const hints = formatHints(token);
+  return withFix([denial.detail, ...hints.map((h) => h.problem)].join('; '), hints.map((h) => h.fix).join('; ') || undefined);
+}
 
 /** Decodes and checks a token without trusting it: every rule's result, and the verdict the authorizer would reach. */
 export function explainToken(token: string, options: ExplainOptions): Explanation {
   const now = Math.floor(options.nowSeconds);
-  const rules: RuleResult[] = [];
-  const sizeOk = token.length <= MAX_TOKEN_BYTES;
-  rules.push({
-    id: 'size',
-    rule: `at most ${MAX_TOKEN_BYTES} characters`,
-    ...(sizeOk ? pass(`${token.length} characters`) : fail('token_too_large', `${token.length} characters`)),
-  });
-
+  const record = new StepRecord();
+  const verdict = verdictOf(token, now, options, record);
   const decoded = decodeCompactJws(token);
-  const formatRule = 'three canonical base64url segments of JSON';
-  if (!decoded.ok) {
-    const hints = formatHints(token);
-    const detail = [decoded.detail, ...hints.map((h) => h.problem)].join('; ');
-    const fix = hints.map((h) => h.fix).join('; ');
-    rules.push({ id: 'format', rule: formatRule, ...(sizeOk ? fail(decoded.reason, detail, fix || undefined) : skip('too large to decode')) });
-    for (const { id, rule } of RULES) rules.push({ id, rule, ...skip('the token could not be decoded') });
-  } else {
-    rules.push({ id: 'format', rule: formatRule, ...pass('decoded') });
-    const context: Context = { header: decoded.header, claims: decoded.payload, now, tokenRules: options.tokenRules, key: options.key, signingInput: decoded.signingInput, signature: decoded.signature };
-    for (const { id, rule, check } of RULES) rules.push({ id, rule, ...check(context) });
-  }
+  // The pipeline stops at the first failure; the signature is still worth showing, through the same step.
+  if (decoded.ok && options.key && !record.steps.has('signature')) checkSignature(signatureInputOf(decoded), [options.key], record);
+  const context: Context | undefined = decoded.ok
+    ? { header: decoded.header, claims: decoded.payload, now, tokenRules: options.tokenRules, key: options.key, signingInput: decoded.signingInput, signature: decoded.signature }
+    : undefined;
+  const rules = TOKEN_STEP_IDS.map((id) => rowOf(id, record.steps.get(id), context, token));
 
   return {
     nowSeconds: now,
@@ -326,18 +287,22 @@ export function explainToken(token: string, options: ExplainOptions): Explanatio
     times: decoded.ok ? timesOf(decoded.payload, now) : {},
     rules,
     ...(options.certificate ? { certificate: certificateOf(options.certificate, decoded.ok ? decoded.payload : undefined, options.binding, options.certificatePins) } : {}),
-    verdict: verdictOf(token, now, options),
+    verdict,
   };
 }
 
+/** Both bindings and the pins checked by the core's own checks, whichever the name has; the words are explain's. */
 function certificateOf(certificate: ClientCertificateFacts, claims: JsonObject | undefined, binding: BindingPolicy | undefined, pins: readonly string[] | undefined): CertificateExplanation {
   const checks: BindingCheck[] = [];
   const cnf = claims?.['cnf'];
   const thumbprint = typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? cnf['x5t#S256'] : undefined;
+  const sub = claims?.['sub'];
+  const keyName = typeof sub === 'string' && sub.startsWith(SUBJECT_PREFIX) ? sub.slice(SUBJECT_PREFIX.length) : undefined;
   checks.push({
     policy: 'thumbprint',
     rule: "cnf x5t#S256 is the certificate's SHA-256 thumbprint",
-    matches: thumbprint === certificate.thumbprintSha256,
+    // The thumbprint binding does not read the key name.
+    matches: claims !== undefined && checkCertificateBinding('thumbprint', keyName ?? '', claims, certificate) === undefined,
     detail:
       claims === undefined
         ? 'the token could not be decoded'
@@ -347,21 +312,20 @@ function certificateOf(certificate: ClientCertificateFacts, claims: JsonObject |
             ? `both are ${certificate.thumbprintSha256}`
             : `the token has ${show(thumbprint)}, the certificate is ${certificate.thumbprintSha256}`,
   });
-  const sub = claims?.['sub'];
-  const keyName = typeof sub === 'string' && sub.startsWith(SUBJECT_PREFIX) ? sub.slice(SUBJECT_PREFIX.length) : undefined;
   checks.push({
     policy: 'subject',
     rule: 'the certificate CN is the key name',
-    matches: keyName !== undefined && certificate.commonName === keyName,
+    matches: claims !== undefined && keyName !== undefined && checkCertificateBinding('subject', keyName, claims, certificate) === undefined,
     detail: `CN ${certificate.commonName === undefined ? 'absent' : show(certificate.commonName)}, key name ${keyName === undefined ? 'unknown (no valid sub)' : show(keyName)}`,
   });
+  const pinned = pins ? checkNameAccess({ certificatePins: new Set(pins) }, { nowSeconds: 0, certificate }, 0) === undefined : undefined;
   return {
     subject: certificate.subject,
     issuer: certificate.issuer,
     serialNumber: certificate.serialNumber,
     thumbprintSha256: certificate.thumbprintSha256,
     spkiPinSha256: certificate.spkiPinSha256,
-    ...(pins ? { pins: { listed: pins, matches: pins.includes(certificate.spkiPinSha256) } } : {}),
+    ...(pins ? { pins: { listed: pins, matches: pinned === true } } : {}),
     binding,
     checks,
   };
@@ -372,14 +336,14 @@ function certificateOf(certificate: ClientCertificateFacts, claims: JsonObject |
  * binding given and the certificate given. Revocation and replay depend on server state and are
  * not part of this verdict (SERVER_SIDE_CHECKS).
  */
-function verdictOf(token: string, now: number, options: ExplainOptions): Verdict {
+function verdictOf(token: string, now: number, options: ExplainOptions, observer: StepObserver): Verdict {
   const { key } = options;
   const pins = options.certificatePins ? new Set(options.certificatePins) : undefined;
   const outcome = authorizeTokenSync(
     token,
     { nowSeconds: now, certificate: options.certificate },
     { tokenRules: options.tokenRules, defaultBinding: options.binding ?? 'none' },
-    { lookUpKeys: key ? () => ({ keys: [key], binding: undefined, access: { certificatePins: pins } }) : undefined },
+    { lookUpKeys: key ? () => ({ keys: [key], binding: undefined, access: { certificatePins: pins } }) : undefined, observer },
   );
   if (outcome.decision === 'deny') return { decision: 'deny', reason: outcome.denial.reason, publicReason: outcome.denial.publicReason, detail: outcome.denial.detail };
   if (outcome.decision === 'allow') return { decision: 'allow', kid: outcome.token.kid };

@@ -1,9 +1,10 @@
-import { checkCertificateBinding, type BindingPolicy } from './certificate-binding.js';
+import { bindingOf, checkCertificateBinding, type BindingPolicy } from './certificate-binding.js';
 import type { ClientCertificateFacts } from './client-certificate.js';
 import { addedAtOf, checkKeyAge, type DatedKey } from './key-age.js';
 import { isRouteAllowed, type NameAccess } from './name-access.js';
 import { deny, type Denial } from './reasons.js';
 import type { TokenRules } from './token-rules.js';
+import type { StepObserver } from './token-steps.js';
 import { checkSignature, checkTokenBeforeSignature, type UnverifiedToken, type VerificationKey, type VerifiedToken } from './token-checks.js';
 
 /** What a key look-up found for a name. */
@@ -60,6 +61,8 @@ export interface AuthorizationDependencies<Lookup extends KeyLookup = KeyLookup>
   readonly lookUpKeys?: ((keyName: string) => MaybePromise<Lookup>) | undefined;
   /** Records the jti until `expiresAtSeconds`; `replayed` when it was recorded before. */
   readonly recordFirstUse?: ((keyName: string, jti: string, expiresAtSeconds: number) => MaybePromise<FirstUse>) | undefined;
+  /** Told each step of the token checks and the signature (keygate explain's table); the decision is the same without. */
+  readonly observer?: StepObserver | undefined;
 }
 
 /** The same dependencies, answering at once (tests, benchmarks, keygate explain). */
@@ -67,6 +70,7 @@ export interface SyncAuthorizationDependencies<Lookup extends KeyLookup = KeyLoo
   readonly isRevoked?: ((certificate: ClientCertificateFacts, keyName: string) => boolean) | undefined;
   readonly lookUpKeys?: ((keyName: string) => Lookup) | undefined;
   readonly recordFirstUse?: ((keyName: string, jti: string, expiresAtSeconds: number) => FirstUse) | undefined;
+  readonly observer?: StepObserver | undefined;
 }
 
 /** The decision, its reason and the facts the caller logs. */
@@ -109,8 +113,9 @@ function* authorizationSteps<Lookup extends KeyLookup>(
   request: RequestFacts,
   rules: AuthorizationRules,
   checks: Checks,
+  observer: StepObserver | undefined,
 ): Generator<Step, AuthorizationOutcome<Lookup>, Answer<Lookup>> {
-  const token = checkTokenBeforeSignature(bearerToken, request.nowSeconds, rules.tokenRules);
+  const token = checkTokenBeforeSignature(bearerToken, request.nowSeconds, rules.tokenRules, observer);
   if (!token.ok) return denied(token);
   const { certificate } = request;
 
@@ -127,7 +132,7 @@ function* authorizationSteps<Lookup extends KeyLookup>(
   const lookup = (yield { ask: 'lookUpKeys', keyName: token.keyName }) as Lookup;
   if (lookup.source === 'over-budget') return denied(deny('unknown_key', 'not looked up: the unknown-name read budget of this container is spent'), token.keyName);
 
-  const verified = checkSignature(token, lookup.keys);
+  const verified = checkSignature(token, lookup.keys, observer);
   if (!verified.ok) return denied(verified, token.keyName);
   // After the signature: only then is it known which of the name's keys is in use.
   const keyAddedAtSeconds = addedAtOf(lookup.keys, verified.kid);
@@ -136,7 +141,7 @@ function* authorizationSteps<Lookup extends KeyLookup>(
     if (tooOld) return denied(tooOld, verified.keyName);
   }
 
-  const binding = lookup.binding ?? rules.defaultBinding;
+  const binding = bindingOf(lookup.binding, rules.defaultBinding);
   const cacheSeconds = rules.authorizerCacheSeconds ?? 0;
   if (binding !== 'none' && cacheSeconds > 0) {
     return denied(deny('client_certificate_mismatch', `the name's ${binding} binding cannot be enforced with the authorizer result cache on (KEYGATE_AUTHORIZER_CACHE_SECONDS=${cacheSeconds})`), verified.keyName);
@@ -195,7 +200,7 @@ export async function authorizeToken<Lookup extends KeyLookup>(
   rules: AuthorizationRules,
   dependencies: AuthorizationDependencies<Lookup>,
 ): Promise<AuthorizationOutcome<Lookup>> {
-  const steps = authorizationSteps<Lookup>(bearerToken, request, rules, checksOf(dependencies));
+  const steps = authorizationSteps<Lookup>(bearerToken, request, rules, checksOf(dependencies), dependencies.observer);
   let next = steps.next();
   while (!next.done) {
     const answer = ask(next.value, dependencies);
@@ -227,7 +232,7 @@ export function authorizeTokenSync<Lookup extends KeyLookup>(
   rules: AuthorizationRules,
   dependencies: SyncAuthorizationDependencies<Lookup>,
 ): AuthorizationOutcome<Lookup> {
-  const steps = authorizationSteps<Lookup>(bearerToken, request, rules, checksOf(dependencies));
+  const steps = authorizationSteps<Lookup>(bearerToken, request, rules, checksOf(dependencies), dependencies.observer);
   let next = steps.next();
   while (!next.done) next = steps.next(ask(next.value, dependencies) as Answer<Lookup>);
   return next.value;

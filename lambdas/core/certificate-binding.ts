@@ -16,6 +16,16 @@ export function isBindingPolicy(value: unknown): value is BindingPolicy {
   return typeof value === 'string' && (BINDING_POLICIES as readonly string[]).includes(value);
 }
 
+/**
+ * A name's binding: the one it has, else the deployment's default. The one rule for both moments
+ * it is needed: a name created without a binding records the default then and keeps it (key
+ * changes), and a record from before bindings existed has none and follows the current default
+ * (the authorization pipeline).
+ */
+export function bindingOf<Default extends BindingPolicy | undefined>(own: BindingPolicy | undefined, defaultBinding: Default): BindingPolicy | Default {
+  return own ?? defaultBinding;
+}
+
 /** Runs after the signature has verified, so `cnf` is a claim the key holder made. */
 export function checkCertificateBinding(policy: BindingPolicy, keyName: string, payload: JsonObject, certificate: ClientCertificateFacts | undefined): Denial | undefined {
   if (policy === 'none') return undefined;

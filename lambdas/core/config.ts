@@ -99,25 +99,50 @@ export function readConfig(env: Env): KeygateConfig {
   };
 }
 
-/** How each KEYGATE_* variable is written from a config; `readConfig` reads it back (round-trip tested). */
+/**
+ * The configuration as typed values, one per KEYGATE_* variable (the construct's settings), each
+ * read as that variable would be: absent is the default, and the bounds are `readConfig`'s.
+ */
+export interface ConfigSettings {
+  readonly secretPrefix?: string | undefined;
+  readonly clockSkewSeconds?: number | undefined;
+  readonly maxTokenLifetimeSeconds?: number | undefined;
+  readonly keyCacheSeconds?: number | undefined;
+  readonly unknownKeyCacheSeconds?: number | undefined;
+  readonly staleIfErrorSeconds?: number | undefined;
+  readonly minKeyBits?: number | undefined;
+  readonly maxKeyBits?: number | undefined;
+  readonly recoveryWindowDays?: number | undefined;
+  readonly defaultBinding?: string | undefined;
+  readonly replayTable?: string | undefined;
+  readonly revocationSecret?: string | undefined;
+  readonly revocationCacheSeconds?: number | undefined;
+  readonly authorizerCacheSeconds?: number | undefined;
+  readonly maxKeyAgeDays?: number | undefined;
+}
+
+/**
+ * Each KEYGATE_* variable: the setting it is given as, and how it is written from a config;
+ * `readConfig` reads it back (both directions round-trip tested).
+ */
 const CONFIG_VARIABLES = {
-  KEYGATE_SECRET_PREFIX: (c) => c.secretPrefix,
-  KEYGATE_CLOCK_SKEW_SECONDS: (c) => String(c.tokenRules.clockSkewSeconds),
-  KEYGATE_MAX_TOKEN_LIFETIME_SECONDS: (c) => String(c.tokenRules.maxLifetimeSeconds),
-  KEYGATE_KEY_CACHE_SECONDS: (c) => String(c.keyCacheSeconds),
-  KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: (c) => String(c.unknownKeyCacheSeconds),
-  KEYGATE_STALE_IF_ERROR_SECONDS: (c) => String(c.staleIfErrorSeconds),
-  KEYGATE_MIN_KEY_BITS: (c) => String(c.keySizeLimits.minBits),
-  KEYGATE_MAX_KEY_BITS: (c) => String(c.keySizeLimits.maxBits),
-  KEYGATE_RECOVERY_WINDOW_DAYS: (c) => String(c.recoveryWindowDays),
-  KEYGATE_DEFAULT_BINDING: (c) => c.defaultBinding,
-  KEYGATE_REPLAY_TABLE: (c) => c.replayTable,
-  KEYGATE_REVOCATION_SECRET: (c) => c.revocationSecret,
-  KEYGATE_REVOCATION_CACHE_SECONDS: (c) => String(c.revocationCacheSeconds),
+  KEYGATE_SECRET_PREFIX: { setting: 'secretPrefix', write: (c) => c.secretPrefix },
+  KEYGATE_CLOCK_SKEW_SECONDS: { setting: 'clockSkewSeconds', write: (c) => String(c.tokenRules.clockSkewSeconds) },
+  KEYGATE_MAX_TOKEN_LIFETIME_SECONDS: { setting: 'maxTokenLifetimeSeconds', write: (c) => String(c.tokenRules.maxLifetimeSeconds) },
+  KEYGATE_KEY_CACHE_SECONDS: { setting: 'keyCacheSeconds', write: (c) => String(c.keyCacheSeconds) },
+  KEYGATE_UNKNOWN_KEY_CACHE_SECONDS: { setting: 'unknownKeyCacheSeconds', write: (c) => String(c.unknownKeyCacheSeconds) },
+  KEYGATE_STALE_IF_ERROR_SECONDS: { setting: 'staleIfErrorSeconds', write: (c) => String(c.staleIfErrorSeconds) },
+  KEYGATE_MIN_KEY_BITS: { setting: 'minKeyBits', write: (c) => String(c.keySizeLimits.minBits) },
+  KEYGATE_MAX_KEY_BITS: { setting: 'maxKeyBits', write: (c) => String(c.keySizeLimits.maxBits) },
+  KEYGATE_RECOVERY_WINDOW_DAYS: { setting: 'recoveryWindowDays', write: (c) => String(c.recoveryWindowDays) },
+  KEYGATE_DEFAULT_BINDING: { setting: 'defaultBinding', write: (c) => c.defaultBinding },
+  KEYGATE_REPLAY_TABLE: { setting: 'replayTable', write: (c) => c.replayTable },
+  KEYGATE_REVOCATION_SECRET: { setting: 'revocationSecret', write: (c) => c.revocationSecret },
+  KEYGATE_REVOCATION_CACHE_SECONDS: { setting: 'revocationCacheSeconds', write: (c) => String(c.revocationCacheSeconds) },
   // Written only when on: requestAuthorizer sets it from the authorizer's own cache TTL.
-  KEYGATE_AUTHORIZER_CACHE_SECONDS: (c) => (c.authorizerCacheSeconds > 0 ? String(c.authorizerCacheSeconds) : undefined),
-  KEYGATE_MAX_KEY_AGE_DAYS: (c) => (c.maxKeyAgeDays === undefined ? undefined : String(c.maxKeyAgeDays)),
-} as const satisfies Record<string, (config: KeygateConfig) => string | undefined>;
+  KEYGATE_AUTHORIZER_CACHE_SECONDS: { setting: 'authorizerCacheSeconds', write: (c) => (c.authorizerCacheSeconds > 0 ? String(c.authorizerCacheSeconds) : undefined) },
+  KEYGATE_MAX_KEY_AGE_DAYS: { setting: 'maxKeyAgeDays', write: (c) => (c.maxKeyAgeDays === undefined ? undefined : String(c.maxKeyAgeDays)) },
+} as const satisfies Record<string, { readonly setting: keyof ConfigSettings; readonly write: (config: KeygateConfig) => string | undefined }>;
 
 export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
 
@@ -130,8 +155,21 @@ export const CONFIG_VARIABLE_NAMES = Object.keys(CONFIG_VARIABLES) as readonly C
 export function configEnvironment(config: KeygateConfig, variables: readonly ConfigVariable[] = CONFIG_VARIABLE_NAMES): Record<string, string> {
   const environment: Record<string, string> = {};
   for (const variable of variables) {
-    const value = CONFIG_VARIABLES[variable](config);
+    const value = CONFIG_VARIABLES[variable].write(config);
     if (value !== undefined) environment[variable] = value;
   }
   return environment;
+}
+
+/**
+ * The config from typed settings, through the same variables and validation as `readConfig`: a bad
+ * value is refused naming its variable, as it would be at a cold start.
+ */
+export function configFromSettings(settings: ConfigSettings): KeygateConfig {
+  const environment: Record<string, string | undefined> = {};
+  for (const variable of CONFIG_VARIABLE_NAMES) {
+    const value = settings[CONFIG_VARIABLES[variable].setting];
+    environment[variable] = value === undefined ? undefined : String(value);
+  }
+  return readConfig(environment);
 }

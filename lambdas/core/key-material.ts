@@ -1,6 +1,7 @@
 import { X509Certificate, createPrivateKey, createPublicKey, hash, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import { decodeStrictBase64 } from './base64url.js';
+import { isBoundedString, isStrictObject } from './shape.js';
 import type { VerificationKey } from './token-checks.js';
 
 /** Bounds on accepted RSA keys. Registration defaults to 2048-4096; the maximum can be raised to 8192. */
@@ -219,19 +220,36 @@ export function rsaJwkThumbprint(jwk: { readonly n: string; readonly e: string }
   return hash('sha256', `{"e":${JSON.stringify(jwk.e)},"kty":"RSA","n":${JSON.stringify(jwk.n)}}`, 'base64url');
 }
 
+/** Bounds of a stored JWK's members: n fits a 12,288-bit modulus, e any exponent keygate accepts. */
+const MAX_STORED_N_CHARS = 2048;
+const MAX_STORED_E_CHARS = 16;
+
 /**
- * Imports a key as stored in the key store. The store is not trusted blindly: the key must pass the
- * same checks as at registration, and its kid must be its thumbprint.
+ * The stored JWK's shape, defined once: what the key store refuses as not written by keygate and
+ * what `importStoredJwk` refuses before importing. Undefined when the shape is right.
  */
-export function importStoredJwk(jwk: unknown, kid: string, limits: KeySizeLimits): VerificationKey {
+export function storedJwkProblem(jwk: unknown): KeyMaterialError | undefined {
   if (typeof jwk !== 'object' || jwk === null || (jwk as { kty?: unknown }).kty !== 'RSA') {
-    throw new KeyMaterialError('unsupported_key_type', 'the stored key is not an RSA JWK');
+    return new KeyMaterialError('unsupported_key_type', 'the stored key is not an RSA JWK');
   }
   const { n, e } = jwk as { n?: unknown; e?: unknown };
-  // Only the alphabet here: a non-canonical spelling of n or e gives another thumbprint than the kid, refused below.
-  if (typeof n !== 'string' || typeof e !== 'string' || !BASE64URL_TEXT.test(n) || !BASE64URL_TEXT.test(e)) {
-    throw new KeyMaterialError('invalid_key_encoding', 'the stored JWK lacks a canonical base64url n or e');
+  // Only the alphabet here: a non-canonical spelling of n or e gives another thumbprint than the kid, refused on import.
+  if (!isBoundedString(n, MAX_STORED_N_CHARS, BASE64URL_TEXT) || !isBoundedString(e, MAX_STORED_E_CHARS, BASE64URL_TEXT)) {
+    return new KeyMaterialError('invalid_key_encoding', 'the stored JWK lacks a canonical base64url n or e');
   }
+  // A private member (d, p, q…) or anything else means someone other than keygate wrote it.
+  if (!isStrictObject(jwk, ['kty', 'n', 'e'])) return new KeyMaterialError('invalid_key_encoding', 'the stored JWK has members other than kty, n and e');
+  return undefined;
+}
+
+/**
+ * Imports a key as stored in the key store. The store is not trusted blindly: the key must have the
+ * stored shape, pass the same checks as at registration, and its kid must be its thumbprint.
+ */
+export function importStoredJwk(jwk: unknown, kid: string, limits: KeySizeLimits): VerificationKey {
+  const problem = storedJwkProblem(jwk);
+  if (problem) throw problem;
+  const { n, e } = jwk as RsaPublicJwk;
   let key: KeyObject;
   try {
     key = createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });

@@ -3,6 +3,7 @@ import { CheckedHeaders } from './checked-headers.js';
 import { decodeCompactJws } from './compact-jws.js';
 import { deny, type Denial } from './reasons.js';
 import { checkClaims, checkHeader, type TokenClaims, type TokenRules } from './token-rules.js';
+import type { StepObserver } from './token-steps.js';
 
 /** One of a name's active keys, imported once and reused. */
 export interface VerificationKey {
@@ -33,14 +34,24 @@ const checkedHeaders = new CheckedHeaders();
 /**
  * Everything but the signature, in the order cheapest first: size, structure, header, claims.
  * Runs before any key look-up so that malformed or expired tokens never reach the key store.
+ * An observer is told each step (token-steps.ts); the outcome is the same with or without one.
  */
-export function checkTokenBeforeSignature(token: string, nowSeconds: number, rules: TokenRules): UnverifiedToken | Denial {
+export function checkTokenBeforeSignature(token: string, nowSeconds: number, rules: TokenRules, observer?: StepObserver): UnverifiedToken | Denial {
   const decoded = decodeCompactJws(token, checkedHeaders);
-  if (!decoded.ok) return decoded;
-  const header = checkHeader(decoded.header);
+  if (!decoded.ok) {
+    if (observer) tellDecodeFailure(observer, decoded);
+    return decoded;
+  }
+  if (observer) {
+    observer.pass('size');
+    observer.pass('format');
+  }
+  const header = checkHeader(decoded.header, observer);
+  // With an observer the claims are checked too, so every problem is told; the header's failure still comes first.
+  if (!header.ok && !observer) return header;
+  if (header.ok) checkedHeaders.remember(decoded.headerSegment, decoded.header);
+  const claims = checkClaims(decoded.payload, nowSeconds, rules, observer);
   if (!header.ok) return header;
-  checkedHeaders.remember(decoded.headerSegment, decoded.header);
-  const claims = checkClaims(decoded.payload, nowSeconds, rules);
   if (!claims.ok) return claims;
   // Built field by field: an object spread here was a quarter of the pre-signature time (profiled).
   return {
@@ -56,6 +67,17 @@ export function checkTokenBeforeSignature(token: string, nowSeconds: number, rul
   };
 }
 
+/** decodeCompactJws checks the size first: a token too large is not decoded at all. */
+function tellDecodeFailure(observer: StepObserver, denial: Denial): void {
+  if (denial.reason === 'token_too_large') {
+    observer.fail('size', denial);
+    observer.skip('format', 'too large to decode');
+  } else {
+    observer.pass('size');
+    observer.fail('format', denial);
+  }
+}
+
 /** RSASSA-PKCS1-v1_5 with SHA-512. A signature of the wrong length is refused before any arithmetic. */
 export function verifyRs512Signature(key: VerificationKey, signingInput: Uint8Array, signature: Uint8Array): boolean {
   if (signature.length !== key.modulusBytes) return false;
@@ -67,7 +89,16 @@ export function verifyRs512Signature(key: VerificationKey, signingInput: Uint8Ar
 }
 
 /** Checks the signature against the name's active keys; `kid`, when given, selects exactly one. */
-export function checkSignature(token: UnverifiedToken, keys: readonly VerificationKey[] | undefined): VerifiedToken | Denial {
+export function checkSignature(token: UnverifiedToken, keys: readonly VerificationKey[] | undefined, observer?: StepObserver): VerifiedToken | Denial {
+  const verified = signatureOutcome(token, keys);
+  if (observer) {
+    if (verified.ok) observer.pass('signature');
+    else observer.fail('signature', verified);
+  }
+  return verified;
+}
+
+function signatureOutcome(token: UnverifiedToken, keys: readonly VerificationKey[] | undefined): VerifiedToken | Denial {
   if (!keys || keys.length === 0) return deny('unknown_key', 'no active key is registered under this name');
   // A loop rather than filter(): no array per token.
   let matched = false;

@@ -1,6 +1,7 @@
 import { MAX_JTI_LENGTH, MAX_KID_LENGTH, KEY_NAME_PATTERN, SUBJECT_PREFIX, TOKEN_ALGORITHM } from './limits.js';
 import { deny, type Denial } from './reasons.js';
 import { writtenAsIntegerLiteral, type JsonObject } from './strict-json.js';
+import type { StepObserver } from './token-steps.js';
 
 // The jti goes into the authorizer context, the access log and the replay table's key: control
 // characters and lone surrogates (which DynamoDB refuses, turning a signed token into a 503) are
@@ -71,20 +72,31 @@ export function describeValue(value: unknown): string {
 }
 
 /** `alg` pinned to RS512, `crit` refused, `kid` optional; key hints in the header are never followed. */
-export function checkHeader(header: JsonObject): { ok: true; kid: string | undefined } | Denial {
+export function checkHeader(header: JsonObject, observer?: StepObserver): { ok: true; kid: string | undefined } | Denial {
+  let first: Denial | undefined;
   const alg = header['alg'];
   if (alg !== TOKEN_ALGORITHM) {
-    if (alg === undefined) return deny('unsupported_algorithm', 'alg is required and must be RS512');
-    const seen = typeof alg === 'string' && KNOWN_ALGORITHMS.has(alg) ? alg : describeValue(alg);
-    return deny('unsupported_algorithm', `alg must be RS512; got ${seen}`);
-  }
-  if ('crit' in header) return deny('malformed_token', 'the crit header parameter is not supported');
+    const seen = alg === undefined ? undefined : typeof alg === 'string' && KNOWN_ALGORITHMS.has(alg) ? alg : describeValue(alg);
+    const denial = deny('unsupported_algorithm', seen === undefined ? 'alg is required and must be RS512' : `alg must be RS512; got ${seen}`);
+    if (!observer) return denial;
+    observer.fail('alg', denial);
+    first = denial;
+  } else observer?.pass('alg');
+  if ('crit' in header) {
+    const denial = deny('malformed_token', 'the crit header parameter is not supported');
+    if (!observer) return denial;
+    observer.fail('crit', denial);
+    first ??= denial;
+  } else observer?.pass('crit');
   const kid = header['kid'];
   if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH)) {
-    return deny('malformed_token', `kid must be a non-empty string of at most ${MAX_KID_LENGTH} characters; got ${describeValue(kid)}`);
-  }
+    const denial = deny('malformed_token', `kid must be a non-empty string of at most ${MAX_KID_LENGTH} characters; got ${describeValue(kid)}`);
+    if (!observer) return denial;
+    observer.fail('kid', denial);
+    first ??= denial;
+  } else observer?.pass('kid');
   // jwk, jku, x5u and x5c are ignored on purpose: a key is only ever found through `sub` and `kid`.
-  return { ok: true, kid };
+  return first ?? { ok: true, kid: kid as string | undefined };
 }
 
 /** A claim that is a non-negative safe integer written as an integer literal, or undefined. */
@@ -97,6 +109,18 @@ function notEpochSeconds(name: 'iat' | 'exp' | 'nbf', value: unknown): Denial {
   // A whole number that still failed was written as 1.7e9 or 1700000000.0: the contract wants integer literals.
   const seen = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? 'a whole number written with a decimal point or an exponent' : describeValue(value);
   return deny('invalid_claim', `${name} must be an integer number of seconds since the epoch; got ${seen}`);
+}
+
+/** The step of an epoch claim that is present: its denial unless it is epoch seconds (told to an observer either way). */
+function epochClaimDenial(name: 'iat' | 'exp' | 'nbf', value: unknown, seconds: number | undefined, observer: StepObserver | undefined): Denial | undefined {
+  if (value === undefined) return undefined;
+  if (seconds !== undefined) {
+    observer?.pass(name);
+    return undefined;
+  }
+  const denial = notEpochSeconds(name, value);
+  observer?.fail(name, denial);
+  return denial;
 }
 
 /**
@@ -115,39 +139,114 @@ function clockSkewClause(rules: TokenRules): string {
   return `the allowed clock skew is ${rules.clockSkewSeconds} s`;
 }
 
-/** Claims: sub grammar, iat/exp/nbf integers, lifetime, expiry and not-before with skew, jti. */
-export function checkClaims(payload: JsonObject, nowSeconds: number, rules: TokenRules): Omit<TokenClaims, 'kid'> | Denial {
+/**
+ * Claims: sub grammar, iat/exp/nbf integers, lifetime, expiry and not-before with skew, jti. Without
+ * an observer, the first failure returns at once; with one, each step is told (see StepObserver).
+ */
+export function checkClaims(payload: JsonObject, nowSeconds: number, rules: TokenRules, observer?: StepObserver): Omit<TokenClaims, 'kid'> | Denial {
   const now = Math.floor(nowSeconds);
   const { sub, iat, exp, nbf, jti } = payload;
+  let first: Denial | undefined;
 
-  if (sub === undefined) return deny('missing_claim', 'sub is required');
-  const keyName = typeof sub === 'string' && sub.startsWith(SUBJECT_PREFIX) ? sub.slice(SUBJECT_PREFIX.length) : undefined;
-  if (typeof sub !== 'string' || keyName === undefined || !KEY_NAME_PATTERN.test(keyName)) {
-    const seen = typeof sub !== 'string' ? describeValue(sub) : sub.startsWith(SUBJECT_PREFIX) ? 'a key name outside that grammar' : `a string without the ${SUBJECT_PREFIX} prefix`;
-    return deny('invalid_subject', `sub must be ${SUBJECT_PREFIX}<key name> (1-64 of A-Za-z0-9._-, starting with a letter or digit); got ${seen}`);
+  if (sub === undefined) {
+    const denial = deny('missing_claim', 'sub is required');
+    if (!observer) return denial;
+    observer.fail('sub', denial);
+    first = denial;
   }
-  if (iat === undefined) return deny('missing_claim', 'iat is required');
-  if (exp === undefined) return deny('missing_claim', 'exp is required');
-  if (jti === undefined) return deny('missing_claim', 'jti is required');
+  const keyName = typeof sub === 'string' && sub.startsWith(SUBJECT_PREFIX) ? sub.slice(SUBJECT_PREFIX.length) : undefined;
+  if (sub !== undefined) {
+    if (typeof sub !== 'string' || keyName === undefined || !KEY_NAME_PATTERN.test(keyName)) {
+      const seen = typeof sub !== 'string' ? describeValue(sub) : sub.startsWith(SUBJECT_PREFIX) ? 'a key name outside that grammar' : `a string without the ${SUBJECT_PREFIX} prefix`;
+      const denial = deny('invalid_subject', `sub must be ${SUBJECT_PREFIX}<key name> (1-64 of A-Za-z0-9._-, starting with a letter or digit); got ${seen}`);
+      if (!observer) return denial;
+      observer.fail('sub', denial);
+      first ??= denial;
+    } else observer?.pass('sub');
+  }
+  // Written out, not looped over: no array per token on the accepting path.
+  if (iat === undefined) {
+    const denial = deny('missing_claim', 'iat is required');
+    if (!observer) return denial;
+    observer.fail('iat', denial);
+    first ??= denial;
+  }
+  if (exp === undefined) {
+    const denial = deny('missing_claim', 'exp is required');
+    if (!observer) return denial;
+    observer.fail('exp', denial);
+    first ??= denial;
+  }
+  if (jti === undefined) {
+    const denial = deny('missing_claim', 'jti is required');
+    if (!observer) return denial;
+    observer.fail('jti', denial);
+    first ??= denial;
+  }
   const iatSeconds = epochSecondsClaim(payload, 'iat');
   const expSeconds = epochSecondsClaim(payload, 'exp');
   const nbfSeconds = nbf === undefined ? undefined : epochSecondsClaim(payload, 'nbf');
-  if (iatSeconds === undefined) return notEpochSeconds('iat', iat);
-  if (expSeconds === undefined) return notEpochSeconds('exp', exp);
-  if (nbf !== undefined && nbfSeconds === undefined) return notEpochSeconds('nbf', nbf);
-  if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
-    return deny('invalid_claim', `jti must be a non-empty string of at most ${MAX_JTI_LENGTH} characters; got ${describeValue(jti)}`);
+  const iatDenial = epochClaimDenial('iat', iat, iatSeconds, observer);
+  if (iatDenial && !observer) return iatDenial;
+  const expDenial = epochClaimDenial('exp', exp, expSeconds, observer);
+  if (expDenial && !observer) return expDenial;
+  if (nbf === undefined) observer?.pass('nbf');
+  const nbfDenial = epochClaimDenial('nbf', nbf, nbfSeconds, observer);
+  if (nbfDenial && !observer) return nbfDenial;
+  first ??= iatDenial ?? expDenial ?? nbfDenial;
+  if (jti !== undefined) {
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH || !isPrintableText(jti)) {
+      const denial =
+        typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH
+          ? deny('invalid_claim', `jti must be a non-empty string of at most ${MAX_JTI_LENGTH} characters; got ${describeValue(jti)}`)
+          : deny('invalid_claim', 'jti must be printable text (no control characters, no unpaired surrogates)');
+      if (!observer) return denial;
+      observer.fail('jti', denial);
+      first ??= denial;
+    } else observer?.pass('jti');
   }
-  if (!isPrintableText(jti)) return deny('invalid_claim', 'jti must be printable text (no control characters, no unpaired surrogates)');
-  if (expSeconds <= iatSeconds) return deny('invalid_claim', `exp must be after iat; got exp - iat = ${expSeconds - iatSeconds} s${millisecondsHint(expSeconds, iatSeconds)}`);
-  if (expSeconds - iatSeconds > rules.maxLifetimeSeconds) {
-    return deny('lifetime_too_long', `exp - iat is ${expSeconds - iatSeconds} s; at most ${rules.maxLifetimeSeconds} s is allowed${millisecondsHint(expSeconds, iatSeconds)}`);
+  if (iatSeconds === undefined || expSeconds === undefined) {
+    observer?.skip('order', 'needs valid iat and exp');
+    observer?.skip('lifetime', 'needs valid iat and exp');
+  } else if (expSeconds <= iatSeconds) {
+    const denial = deny('invalid_claim', `exp must be after iat; got exp - iat = ${expSeconds - iatSeconds} s${millisecondsHint(expSeconds, iatSeconds)}`);
+    if (!observer) return denial;
+    observer.fail('order', denial);
+    first ??= denial;
+    observer.skip('lifetime', 'needs exp after iat');
+  } else {
+    observer?.pass('order');
+    if (expSeconds - iatSeconds > rules.maxLifetimeSeconds) {
+      const denial = deny('lifetime_too_long', `exp - iat is ${expSeconds - iatSeconds} s; at most ${rules.maxLifetimeSeconds} s is allowed${millisecondsHint(expSeconds, iatSeconds)}`);
+      if (!observer) return denial;
+      observer.fail('lifetime', denial);
+      first ??= denial;
+    } else observer?.pass('lifetime');
   }
-  if (expSeconds <= now - rules.clockSkewSeconds) return deny('token_expired', `exp is ${now - expSeconds} s in the past; ${clockSkewClause(rules)}`);
-  if (iatSeconds > now + rules.clockSkewSeconds) return deny('token_not_yet_valid', `iat is ${iatSeconds - now} s in the future; ${clockSkewClause(rules)}${millisecondsHint(undefined, iatSeconds)}`);
-  if (nbfSeconds !== undefined && nbfSeconds > now + rules.clockSkewSeconds) {
-    return deny('token_not_yet_valid', `nbf is ${nbfSeconds - now} s in the future; ${clockSkewClause(rules)}${nbfSeconds >= MILLISECONDS_FROM ? '; nbf looks like milliseconds' : ''}`);
-  }
+  if (expSeconds === undefined) observer?.skip('not-expired', 'needs a valid exp');
+  else if (expSeconds <= now - rules.clockSkewSeconds) {
+    const denial = deny('token_expired', `exp is ${now - expSeconds} s in the past; ${clockSkewClause(rules)}`);
+    if (!observer) return denial;
+    observer.fail('not-expired', denial);
+    first ??= denial;
+  } else observer?.pass('not-expired');
+  if (iatSeconds === undefined) observer?.skip('iat-not-future', 'needs a valid iat');
+  else if (iatSeconds > now + rules.clockSkewSeconds) {
+    const denial = deny('token_not_yet_valid', `iat is ${iatSeconds - now} s in the future; ${clockSkewClause(rules)}${millisecondsHint(undefined, iatSeconds)}`);
+    if (!observer) return denial;
+    observer.fail('iat-not-future', denial);
+    first ??= denial;
+  } else observer?.pass('iat-not-future');
+  if (nbf === undefined) observer?.pass('nbf-not-future');
+  else if (nbfSeconds === undefined) observer?.skip('nbf-not-future', 'needs a valid nbf');
+  else if (nbfSeconds > now + rules.clockSkewSeconds) {
+    const denial = deny('token_not_yet_valid', `nbf is ${nbfSeconds - now} s in the future; ${clockSkewClause(rules)}${nbfSeconds >= MILLISECONDS_FROM ? '; nbf looks like milliseconds' : ''}`);
+    if (!observer) return denial;
+    observer.fail('nbf-not-future', denial);
+    first ??= denial;
+  } else observer?.pass('nbf-not-future');
 
-  return { ok: true, keyName, jti, iat: iatSeconds, exp: expSeconds, payload };
+  if (first) return first;
+  // Every step passed, so each value is what its step checked.
+  return { ok: true, keyName: keyName as string, jti: jti as string, iat: iatSeconds as number, exp: expSeconds as number, payload };
 }

@@ -1,3 +1,4 @@
+import { bindingOf } from '../core/certificate-binding.js';
 import { MAX_KEYS_PER_NAME } from '../core/limits.js';
 import { KeyStoreError, type AccessChange, type AccessChangeOutcome, type AddKeyOptions, type AddKeyOutcome, type KeyRecord, type NameAccessSettings, type StoredKey } from './key-store.js';
 
@@ -19,7 +20,7 @@ function withAccess(record: KeyRecord, access: NameAccessSettings): KeyRecord {
 export function withKeyAdded(current: KeyRecord | undefined, name: string, key: StoredKey, options: AddKeyOptions = {}): { outcome: AddKeyOutcome; record: KeyRecord } {
   const { binding } = options;
   if (!current) {
-    const initial = binding ?? options.defaultBinding;
+    const initial = bindingOf(binding, options.defaultBinding);
     return { outcome: 'created', record: withAccess(initial ? { name, keys: [key], binding: initial } : { name, keys: [key] }, options.access ?? {}) };
   }
   if (binding !== undefined && binding !== (current.binding ?? 'none')) {

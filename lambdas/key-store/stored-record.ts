@@ -1,4 +1,5 @@
 import { BINDING_POLICIES } from '../core/certificate-binding.js';
+import { storedJwkProblem } from '../core/key-material.js';
 import { MAX_KEYS_PER_NAME } from '../core/limits.js';
 import { parseCertificatePins, parseRoutes } from '../core/name-access.js';
 import { isBoundedString, isIntegerIn, isStrictObject } from '../core/shape.js';
@@ -11,10 +12,7 @@ function isStoredKey(value: unknown): value is StoredKey {
   const { jwk } = value;
   return (
     isBoundedString(value['kid'], 128, BASE64URL) &&
-    isStrictObject(jwk, ['kty', 'n', 'e']) &&
-    jwk['kty'] === 'RSA' &&
-    isBoundedString(jwk['n'], 2048, BASE64URL) &&
-    isBoundedString(jwk['e'], 16, BASE64URL) &&
+    storedJwkProblem(jwk) === undefined &&
     isIntegerIn(value['bits'], 512, 16384) &&
     isBoundedString(value['addedAt'], 64) &&
     isBoundedString(value['addedBy'], 2048)

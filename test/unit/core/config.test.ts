@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configEnvironment, readConfig, type KeygateConfig } from '../../../lambdas/core/config.js';
+import { ConfigError, configEnvironment, configFromSettings, readConfig, type KeygateConfig } from '../../../lambdas/core/config.js';
 
 describe('readConfig', () => {
   it('applies the documented defaults', () => {
@@ -98,5 +98,41 @@ describe('configEnvironment', () => {
   it('writes only the variables named, in that order, and leaves out values the config does not have', () => {
     const config = { ...everythingSet, replayTable: undefined };
     expect(configEnvironment(config, ['KEYGATE_MAX_KEY_BITS', 'KEYGATE_REPLAY_TABLE', 'KEYGATE_SECRET_PREFIX'])).toStrictEqual({ KEYGATE_MAX_KEY_BITS: '8192', KEYGATE_SECRET_PREFIX: 'team/keys/' });
+  });
+
+  describe('configFromSettings (the construct\'s typed settings)', () => {
+    const everySetting = {
+      secretPrefix: 'team/keys/',
+      clockSkewSeconds: 5,
+      maxTokenLifetimeSeconds: 600,
+      keyCacheSeconds: 120,
+      unknownKeyCacheSeconds: 3,
+      staleIfErrorSeconds: 900,
+      minKeyBits: 3072,
+      maxKeyBits: 8192,
+      recoveryWindowDays: 14,
+      defaultBinding: 'thumbprint',
+      replayTable: 'keygate-replay',
+      revocationSecret: 'team/revoked-certificates',
+      revocationCacheSeconds: 30,
+      authorizerCacheSeconds: 60,
+      maxKeyAgeDays: 400,
+    } as const;
+
+    it('gives the defaults of readConfig when nothing is set', () => {
+      expect(configFromSettings({})).toEqual(readConfig({}));
+    });
+
+    it('round-trips: every setting reaches its field, and the environment written from it reads back the same config', () => {
+      const config = configFromSettings(everySetting);
+      expect(config).toEqual(everythingSet);
+      expect(readConfig(configEnvironment(config))).toEqual(config);
+    });
+
+    it('refuses a bad value as readConfig does, naming its variable', () => {
+      expect(() => configFromSettings({ clockSkewSeconds: 301 })).toThrow(new ConfigError('KEYGATE_CLOCK_SKEW_SECONDS="301" is invalid: expected an integer from 0 to 300 (default 30)'));
+      expect(() => configFromSettings({ keyCacheSeconds: 1.5 })).toThrow(ConfigError);
+      expect(() => configFromSettings({ defaultBinding: 'strict' })).toThrow(/^KEYGATE_DEFAULT_BINDING="strict" is invalid/);
+    });
   });
 });

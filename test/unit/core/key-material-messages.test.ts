@@ -160,6 +160,8 @@ describe('importStoredJwk: each refusal, its code and its sentence', () => {
     ['n in standard base64', { kty: 'RSA', n: `+${pair.jwk.n.slice(1)}`, e: pair.jwk.e }, 'invalid_key_encoding', NOT_CANONICAL],
     ['n with a leading =', { kty: 'RSA', n: `=${pair.jwk.n}`, e: pair.jwk.e }, 'invalid_key_encoding', NOT_CANONICAL],
     ['an empty n', { kty: 'RSA', n: '', e: pair.jwk.e }, 'invalid_key_encoding', NOT_CANONICAL],
+    ['a private member (d)', { ...pair.jwk, d: 'AQAB' }, 'invalid_key_encoding', 'the stored JWK has members other than kty, n and e'],
+    ['an n longer than any stored key', { kty: 'RSA', n: 'A'.repeat(2049), e: pair.jwk.e }, 'invalid_key_encoding', NOT_CANONICAL],
     ['e = 3', { kty: 'RSA', n: pair.jwk.n, e: 'Aw' }, 'unsupported_exponent', 'the public exponent must be 65537'],
     ['a kid that is not its thumbprint', pair.jwk, 'kid_mismatch', 'the stored kid is not the thumbprint of the stored key'],
   ])('%s', (_label, jwk, code, message) => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { explainToken, type Explanation } from '../../../../cli/explain/explain-token.js';
+import { authorizeTokenSync } from '../../../../lambdas/core/authorization.js';
 import { DEFAULT_TOKEN_RULES } from '../../../../lambdas/core/token-rules.js';
-import { mintToken, rsaKeyPair, signRaw } from '../../../helpers/keys.js';
+import { TOKEN_STEP_IDS, TOKEN_STEPS } from '../../../../lambdas/core/token-steps.js';
+import { mintToken, rsaKeyPair, signRaw, verificationKey } from '../../../helpers/keys.js';
 
 const NOW = 1_790_000_000;
 const pair = rsaKeyPair(2048);
@@ -77,5 +79,51 @@ describe('keygate explain names what real clients get wrong, with the fix', () =
       fix: 'a token is header.payload.signature signed with your private key: mint one (keygate token, or your JWT library) and send that',
     });
     expect(rule(explain('MIIBszCCAVmgAwIBAgIU'), 'format')?.fix).toMatch(/^a token is header\.payload\.signature/);
+  });
+});
+
+describe("keygate explain's table is the pipeline's steps, as the pipeline told them", () => {
+  /** The steps a run of the pipeline tells, as explain's rows show them: id, status and reason. */
+  const told = (token: string, key = verificationKey(pair)) => {
+    const steps: { id: string; status: string; reason?: string }[] = [];
+    authorizeTokenSync(token, { nowSeconds: NOW, certificate: undefined }, { tokenRules: DEFAULT_TOKEN_RULES, defaultBinding: 'none' }, {
+      lookUpKeys: () => ({ keys: [key], binding: undefined }),
+      observer: {
+        pass: (id) => steps.push({ id, status: 'pass' }),
+        fail: (id, denial) => steps.push({ id, status: 'fail', reason: denial.reason }),
+        skip: (id) => steps.push({ id, status: 'skip' }),
+      },
+    });
+    return steps;
+  };
+  const rows = (explanation: Explanation) => explanation.rules.map(({ id, status, reason }) => ({ id, status, ...(reason ? { reason } : {}) }));
+
+  it('one row per step of the core, in its order, with the rule the core states', async () => {
+    const explanation = explainToken(await mintToken(pair, { nowSeconds: NOW }), { nowSeconds: NOW, tokenRules: DEFAULT_TOKEN_RULES, key: verificationKey(pair) });
+    expect(explanation.rules.map((r) => r.id)).toEqual(TOKEN_STEP_IDS);
+    expect(explanation.rules.map((r) => r.rule)).toEqual(TOKEN_STEP_IDS.map((id) => TOKEN_STEPS[id]));
+  });
+
+  it.each([
+    ['a token that passes', () => mintToken(pair, { nowSeconds: NOW })],
+    ['milliseconds', () => mintToken(pair, { claims: { iat: NOW * 1000, exp: NOW * 1000 + 300_000 } })],
+    ['wrong alg, missing jti, expired', async () => signRaw(pair, '{"alg":"HS256","kid":7}', `{"sub":"ces:customer:acme","iat":${NOW - 4000},"exp":${NOW - 3000}}`)],
+    // The pipeline does not read the time of an iat it refused: its later time steps are skipped, and so are the rows.
+    ['an iat written 1.79e9', async () => withClaims(`{"sub":"ces:customer:acme","iat":1.79e9,"exp":${NOW + 60},"jti":"a"}`)],
+    ['numbers in strings and a future nbf', async () => withClaims(`{"sub":"ces:customer:acme","iat":"${NOW}","exp":${NOW + 60},"nbf":${NOW + 600},"jti":"a"}`)],
+  ])('%s: every row is the status and reason the pipeline told for that step', async (_label, make) => {
+    const token = await make();
+    expect(rows(explainToken(token, { nowSeconds: NOW, tokenRules: DEFAULT_TOKEN_RULES, key: verificationKey(pair) })).filter((row) => row.id !== 'signature')).toEqual(
+      told(token).filter((step) => step.id !== 'signature').sort((a, b) => TOKEN_STEP_IDS.indexOf(a.id as never) - TOKEN_STEP_IDS.indexOf(b.id as never)),
+    );
+  });
+
+  it("the signature row is the core's signature step, also when the claims failed first", async () => {
+    const expired = await mintToken(pair, { nowSeconds: NOW - 4000 });
+    expect(rule(explainToken(expired, { nowSeconds: NOW, tokenRules: DEFAULT_TOKEN_RULES, key: verificationKey(pair) }), 'signature')).toMatchObject({ status: 'pass' });
+    const other = rsaKeyPair(2048, 'other');
+    expect(rule(explainToken(expired, { nowSeconds: NOW, tokenRules: DEFAULT_TOKEN_RULES, key: verificationKey(other) }), 'signature')).toMatchObject({ status: 'fail', reason: 'invalid_signature' });
+    const good = await mintToken(pair, { nowSeconds: NOW });
+    expect(told(good, verificationKey(other)).at(-1)).toEqual({ id: 'signature', status: 'fail', reason: 'invalid_signature' });
   });
 });
