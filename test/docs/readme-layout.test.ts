@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +12,13 @@ const rows = section.split('\n').filter((line) => line.startsWith('| `'));
 const folders = rows.flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1] as string));
 const quoted = rows.flatMap((row) => [...row.matchAll(/`([\w./-]+\.(?:ts|mjs|json)|[\w-]+\/)`/g)].map((m) => m[1] as string));
 
-const directories = (dir: string) => readdirSync(join(ROOT, dir), { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules' && e.name !== 'dist').map((e) => e.name);
+// Folders that hold tracked files: ignored local ones (reports/, cdk.out/, a CA made in ./ca) are not the project's layout.
+const trackedFolders = new Set(
+  execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' })
+    .split('\0')
+    .flatMap((file) => file.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))),
+);
+const directories = (dir: string) => [...trackedFolders].filter((folder) => (dir === '.' ? !folder.includes('/') : folder.startsWith(`${dir}/`) && !folder.slice(dir.length + 1).includes('/'))).map((folder) => folder.slice(dir === '.' ? 0 : dir.length + 1)).filter((name) => !name.startsWith('.'));
 
 describe("the README's project-layout table matches the tree", () => {
   it('every folder of its first column exists', () => {
