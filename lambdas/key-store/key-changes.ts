@@ -23,8 +23,9 @@ export function withKeyAdded(current: KeyRecord | undefined, name: string, key: 
     const initial = bindingOf(binding, options.defaultBinding);
     return { outcome: 'created', record: withAccess(initial ? { name, keys: [key], binding: initial } : { name, keys: [key] }, options.access ?? {}) };
   }
-  if (binding !== undefined && binding !== (current.binding ?? 'none')) {
-    throw new KeyStoreError('binding_mismatch', `"${name}" has binding "${current.binding ?? 'none'}"; it is set when the name is created (revoke and register again to change it)`);
+  const currentBinding = bindingOf(current.binding, options.defaultBinding ?? 'none');
+  if (binding !== undefined && binding !== currentBinding) {
+    throw new KeyStoreError('binding_mismatch', `"${name}" has binding "${currentBinding}"; it is set when the name is created (revoke and register again to change it)`);
   }
   if (options.access !== undefined && !sameAccess(options.access, current)) {
     throw new KeyStoreError('access_mismatch', `"${name}" has other route permissions or certificate pins; change them with PUT /keys/${name}/access, or add the key without them`);

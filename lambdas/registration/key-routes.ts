@@ -1,4 +1,5 @@
 import { createPublicKey } from 'node:crypto';
+import { bindingOf, type BindingPolicy } from '../core/certificate-binding.js';
 import type { KeygateConfig } from '../core/config.js';
 import { parsePublicKeyInput } from '../core/key-material.js';
 import { SUBJECT_PREFIX } from '../core/limits.js';
@@ -8,11 +9,12 @@ import { accessSettingsOf, callerArn, changeAccessBody, keyNameParameter, kidPar
 import type { RouteTable } from './routes.js';
 
 /** A name's record as the API shows it; `detailed` adds who added each key and its public key as PEM. */
-function publicView(record: KeyRecord, detailed: boolean) {
+function publicView(record: KeyRecord, detailed: boolean, defaultBinding: BindingPolicy) {
   return {
       name: record.name,
       subject: `${SUBJECT_PREFIX}${record.name}`,
-      binding: record.binding ?? 'none',
+      // What the authorizer enforces: a record from before bindings existed follows the deployment's default.
+      binding: bindingOf(record.binding, defaultBinding),
       // Shown only when set: absent means every protected route, any certificate of the truststore.
       ...(record.routes ? { routes: record.routes } : {}),
       ...(record.certificatePins ? { certificatePins: record.certificatePins } : {}),
@@ -47,7 +49,7 @@ export function keyRoutes(keyStore: KeyStore, config: KeygateConfig, now: () => 
         const { outcome, record } = await keyStore.addKey(name, key, { binding: body.binding, defaultBinding: config.defaultBinding, access });
         const status = outcome === 'created' ? 201 : 200;
         return {
-          response: jsonResponse(status, { ...publicView(record, false), outcome, kid: parsed.kid }, outcome === 'created' ? { location: `/keys/${name}` } : {}),
+          response: jsonResponse(status, { ...publicView(record, false, config.defaultBinding), outcome, kid: parsed.kid }, outcome === 'created' ? { location: `/keys/${name}` } : {}),
           audit: { action: 'add_key', keyName: name, kid: parsed.kid },
         };
       },
@@ -55,7 +57,7 @@ export function keyRoutes(keyStore: KeyStore, config: KeygateConfig, now: () => 
         const name = keyNameParameter(event);
         const record = await keyStore.getKeys(name);
         if (!record) throw new HttpError(404, 'unknown_key_name', `no keys are registered under "${name}"`);
-        return { response: jsonResponse(200, publicView(record, true)) };
+        return { response: jsonResponse(200, publicView(record, true, config.defaultBinding)) };
       },
       DELETE: async (event) => {
         const name = keyNameParameter(event);
@@ -76,7 +78,7 @@ export function keyRoutes(keyStore: KeyStore, config: KeygateConfig, now: () => 
           throw new HttpError(400, 'invalid_request', 'body: send "routes", "certificatePins" or both (a list replaces, null removes)');
         }
         const { outcome, record } = await keyStore.changeAccess(name, accessSettingsOf(body));
-        return { response: jsonResponse(200, { ...publicView(record, false), outcome }), audit: { action: 'change_access', keyName: name, changed: outcome === 'changed' } };
+        return { response: jsonResponse(200, { ...publicView(record, false, config.defaultBinding), outcome }), audit: { action: 'change_access', keyName: name, changed: outcome === 'changed' } };
       },
     },
     '/keys/{name}/{kid}': {
@@ -85,7 +87,7 @@ export function keyRoutes(keyStore: KeyStore, config: KeygateConfig, now: () => 
         const kid = kidParameter(event);
         callerArn(event);
         const record = await keyStore.removeKey(name, kid);
-        return { response: jsonResponse(200, publicView(record, false)), audit: { action: 'remove_key', keyName: name, kid } };
+        return { response: jsonResponse(200, publicView(record, false, config.defaultBinding)), audit: { action: 'remove_key', keyName: name, kid } };
       },
     },
     '/keys/{name}/restore': {
@@ -93,7 +95,7 @@ export function keyRoutes(keyStore: KeyStore, config: KeygateConfig, now: () => 
         const name = keyNameParameter(event);
         callerArn(event);
         const { outcome, record } = await keyStore.restore(name);
-        return { response: jsonResponse(200, { ...publicView(record, false), outcome }), audit: { action: 'restore_name', keyName: name, changed: outcome === 'restored' } };
+        return { response: jsonResponse(200, { ...publicView(record, false, config.defaultBinding), outcome }), audit: { action: 'restore_name', keyName: name, changed: outcome === 'restored' } };
       },
     },
   };

@@ -10,6 +10,7 @@ import { SecretsManagerRevocationStore } from '../../lambdas/revocation/revocati
 import { createSelfSignedCa, issueCertificate, type CertifiedKey } from '../../cli/pki/x509.js';
 import { authorizerEvent, captureOutput, lambdaContext, registrationEvent } from '../helpers/events.js';
 import { mintToken, rsaKeyPair } from '../helpers/keys.js';
+import { storedKey } from '../helpers/stored-keys.js';
 import { startMoto, useDummyAwsCredentials, type MotoServer } from '../helpers/moto.js';
 
 let moto: MotoServer;
@@ -53,7 +54,7 @@ function setup(env: Record<string, string> = {}, features: { replayTable?: strin
     const statement = result.policyDocument.Statement[0];
     return statement && 'Effect' in statement && statement.Effect === 'Allow' ? 'allow' : String(result.context?.['reason']);
   };
-  return { register, authorize, registration };
+  return { register, authorize, registration, keyStore };
 }
 
 describe('replay protection (DynamoDB on moto_server)', () => {
@@ -134,6 +135,16 @@ describe('certificate-bound tokens', () => {
     expect(await register('acme', {})).toMatchObject({ status: 201, body: { binding: 'subject' } });
     expect(await authorize(await mintToken(pair), acmeCert)).toBe('allow');
     expect(await authorize(await mintToken(pair), otherCert)).toBe('client_certificate_mismatch');
+  });
+
+  it('a record written before bindings existed (no binding in it) shows the default binding, and is held to it', async () => {
+    const { registration, authorize, keyStore, register } = setup({ KEYGATE_DEFAULT_BINDING: 'subject' });
+    // The store itself records no binding when it is given no default: a record as old versions wrote it.
+    await keyStore.addKey('acme', storedKey('default'), {});
+    const shown = await registration(registrationEvent({ method: 'GET', resource: '/keys/{name}', pathParameters: { name: 'acme' } }), lambdaContext);
+    expect(JSON.parse(shown.body)).toMatchObject({ name: 'acme', binding: 'subject' });
+    expect(await authorize(await mintToken(pair), otherCert)).toBe('client_certificate_mismatch');
+    expect(await register('acme', { binding: 'none' })).toMatchObject({ status: 409, body: { error: 'binding_mismatch' } });
   });
 
   it.each([

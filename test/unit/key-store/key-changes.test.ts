@@ -18,6 +18,13 @@ describe('the default binding: recorded when a name is created, followed at read
     expect(withKeyAdded(created, 'acme', storedKey('b'), { defaultBinding: 'none' }).record.binding).toBe('subject');
   });
 
+  it('a record without a binding is compared as the binding the authorizer enforces for it: the default', () => {
+    const legacy = { name: 'acme', keys: [key] };
+    expect(withKeyAdded(legacy, 'acme', storedKey('b'), { binding: 'subject', defaultBinding: 'subject' }).outcome).toBe('added');
+    expect(() => withKeyAdded(legacy, 'acme', storedKey('b'), { binding: 'none', defaultBinding: 'subject' })).toThrow('"acme" has binding "subject"');
+    expect(() => withKeyAdded(legacy, 'acme', storedKey('b'), { binding: 'subject' })).toThrow('"acme" has binding "none"');
+  });
+
   it('without a default (the store contract tests), nothing is recorded', () => {
     expect(withKeyAdded(undefined, 'acme', key).record).not.toHaveProperty('binding');
   });
