@@ -28,6 +28,7 @@ function publicView(record: KeyRecord, detailed: boolean, defaultBinding: Bindin
 
 /** The /keys routes: register, list, read, remove and restore named keys. */
 export function keyRoutes(keyStore: KeyStore, config: KeygateConfig, now: () => Date): RouteTable {
+  const view = (record: KeyRecord, detailed = false) => publicView(record, detailed, config.defaultBinding);
   return {
     '/keys': {
       GET: async (event) => {
@@ -49,7 +50,7 @@ export function keyRoutes(keyStore: KeyStore, config: KeygateConfig, now: () => 
         const { outcome, record } = await keyStore.addKey(name, key, { binding: body.binding, defaultBinding: config.defaultBinding, access });
         const status = outcome === 'created' ? 201 : 200;
         return {
-          response: jsonResponse(status, { ...publicView(record, false, config.defaultBinding), outcome, kid: parsed.kid }, outcome === 'created' ? { location: `/keys/${name}` } : {}),
+          response: jsonResponse(status, { ...view(record), outcome, kid: parsed.kid }, outcome === 'created' ? { location: `/keys/${name}` } : {}),
           audit: { action: 'add_key', keyName: name, kid: parsed.kid },
         };
       },
@@ -57,7 +58,7 @@ export function keyRoutes(keyStore: KeyStore, config: KeygateConfig, now: () => 
         const name = keyNameParameter(event);
         const record = await keyStore.getKeys(name);
         if (!record) throw new HttpError(404, 'unknown_key_name', `no keys are registered under "${name}"`);
-        return { response: jsonResponse(200, publicView(record, true, config.defaultBinding)) };
+        return { response: jsonResponse(200, view(record, true)) };
       },
       DELETE: async (event) => {
         const name = keyNameParameter(event);
@@ -78,7 +79,7 @@ export function keyRoutes(keyStore: KeyStore, config: KeygateConfig, now: () => 
           throw new HttpError(400, 'invalid_request', 'body: send "routes", "certificatePins" or both (a list replaces, null removes)');
         }
         const { outcome, record } = await keyStore.changeAccess(name, accessSettingsOf(body));
-        return { response: jsonResponse(200, { ...publicView(record, false, config.defaultBinding), outcome }), audit: { action: 'change_access', keyName: name, changed: outcome === 'changed' } };
+        return { response: jsonResponse(200, { ...view(record), outcome }), audit: { action: 'change_access', keyName: name, changed: outcome === 'changed' } };
       },
     },
     '/keys/{name}/{kid}': {
@@ -87,7 +88,7 @@ export function keyRoutes(keyStore: KeyStore, config: KeygateConfig, now: () => 
         const kid = kidParameter(event);
         callerArn(event);
         const record = await keyStore.removeKey(name, kid);
-        return { response: jsonResponse(200, publicView(record, false, config.defaultBinding)), audit: { action: 'remove_key', keyName: name, kid } };
+        return { response: jsonResponse(200, view(record)), audit: { action: 'remove_key', keyName: name, kid } };
       },
     },
     '/keys/{name}/restore': {
@@ -95,7 +96,7 @@ export function keyRoutes(keyStore: KeyStore, config: KeygateConfig, now: () => 
         const name = keyNameParameter(event);
         callerArn(event);
         const { outcome, record } = await keyStore.restore(name);
-        return { response: jsonResponse(200, { ...publicView(record, false, config.defaultBinding), outcome }), audit: { action: 'restore_name', keyName: name, changed: outcome === 'restored' } };
+        return { response: jsonResponse(200, { ...view(record), outcome }), audit: { action: 'restore_name', keyName: name, changed: outcome === 'restored' } };
       },
     },
   };
