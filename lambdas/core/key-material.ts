@@ -154,23 +154,26 @@ function isPrivateKeyDer(der: Buffer): boolean {
 }
 
 function loadCanonicalDer(der: Buffer, type: 'spki' | 'pkcs1'): KeyObject {
+  const key = tryCreatePublicKey(der, type);
+  // Re-encoding must give back the same bytes: this refuses trailing data and non-canonical DER, and a
+  // private key's bytes never re-encode as a public key's, so the common case needs no private-key probe.
+  if (key?.asymmetricKeyType === 'rsa' && key.export({ type, format: 'der' }).equals(der)) return key;
   if (isPrivateKeyDer(der)) {
     throw new KeyMaterialError('private_key_not_accepted', 'a private key was sent under a public-key label; send only the public key and keep the private key secret');
   }
-  let key: KeyObject;
-  try {
-    key = createPublicKey({ key: der, format: 'der', type });
-  } catch {
-    throw new KeyMaterialError('invalid_key_encoding', `the ${type === 'spki' ? 'PUBLIC KEY' : 'RSA PUBLIC KEY'} block does not hold a valid key`);
-  }
+  if (!key) throw new KeyMaterialError('invalid_key_encoding', `the ${type === 'spki' ? 'PUBLIC KEY' : 'RSA PUBLIC KEY'} block does not hold a valid key`);
   if (key.asymmetricKeyType !== 'rsa') {
     throw new KeyMaterialError('unsupported_key_type', `a ${key.asymmetricKeyType ?? 'non-RSA'} key was sent; only RSA keys are accepted`);
   }
-  // Re-encoding must give back the same bytes: this refuses trailing data and non-canonical DER.
-  if (!key.export({ type, format: 'der' }).equals(der)) {
-    throw new KeyMaterialError('invalid_key_encoding', 'the key encoding is not canonical DER or has trailing data');
+  throw new KeyMaterialError('invalid_key_encoding', 'the key encoding is not canonical DER or has trailing data');
+}
+
+function tryCreatePublicKey(der: Buffer, type: 'spki' | 'pkcs1'): KeyObject | undefined {
+  try {
+    return createPublicKey({ key: der, format: 'der', type });
+  } catch {
+    return undefined;
   }
-  return key;
 }
 
 /** A certificate only carries the key: its dates do not matter to the token contract, so the bare key is the way out. */
