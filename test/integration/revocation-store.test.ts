@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../lambdas/core/config.js';
 import { FileKeyStore } from '../../lambdas/key-store/file-key-store.js';
 import { createRegistrationHandler } from '../../lambdas/registration/create-handler.js';
@@ -20,13 +20,16 @@ import { freePort, useMotoServer } from '../helpers/moto.js';
 
 useMotoServer();
 
+const scratch = mkdtempSync(join(tmpdir(), 'keygate-revocation-store-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
 let counter = 0;
 const secretName = () => `keygate/revocation-store-${++counter}`;
 const entry = (serial: number) => ({ issuer: 'CN=Acme Client CA,O=Acme', serialNumber: serial.toString(16).padStart(4, '0').replace(/(..)(..)/, '$1:$2'), revokedAt: '2026-12-04T00:00:00Z', revokedBy: 'test' });
 
 /** POST /revocations through the registration handler, over the given store. */
 async function revokeThroughApi(revocationStore: RevocationStore, body: Record<string, unknown>) {
-  const dir = mkdtempSync(join(tmpdir(), 'keygate-revocation-store-'));
+  const dir = mkdtempSync(join(scratch, 'api-'));
   const handler = createRegistrationHandler({ config: readConfig({}), keyStore: new FileKeyStore(join(dir, 'keys.json')), revocationStore });
   const response = await handler(registrationEvent({ method: 'POST', resource: '/revocations', body }), lambdaContext);
   return { status: response.statusCode, body: JSON.parse(response.body) as { error?: string; message?: string } };
@@ -72,7 +75,7 @@ describe('the revocation store has its own errors, mapped to the same answers as
   });
 
   it('local mode: a revocation file edited into a foreign shape is an integrity error, not an empty list', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'keygate-revocation-file-'));
+    const dir = mkdtempSync(join(scratch, 'file-'));
     const path = join(dir, 'revoked.json');
     writeFileSync(path, JSON.stringify({ entries: [{ serialNumber: '01' }] }));
     const store = new FileRevocationStore(path);
