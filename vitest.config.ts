@@ -52,6 +52,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     globalSetup: ['test/helpers/global-setup.ts'],
+    setupFiles: ['test/helpers/run-tmpdir.ts'],
     // Vitest's default is one worker fewer than the cores: a single file at a time on 2 cores,
     // while many files mostly wait on a child (moto, cfn-lint, cdk synth, keygate serve, a JVM).
     maxWorkers: Math.max(2, availableParallelism()),

@@ -5,7 +5,7 @@ import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** A directory for the run's shared test fixtures (see sharedDevPki), removed after the run. */
+    /** A directory for the run's shared test fixtures (see sharedDevPki) and its TMPDIR (see run-tmpdir.ts), removed after the run. */
     runScratch: string;
   }
 }
