@@ -66,7 +66,7 @@ describe('parsePublicKeyInput: each refusal, its code and its sentence', () => {
   });
 
   it('the configured limits appear in the sentences; each bound is inclusive', async () => {
-    const key3072 = rsaKeyPair(3072).publicKeyPem;
+    const key3072 = rsaPublicKeyPemOfBits(3072);
     expect(await refusal(key3072, { limits: { minBits: 4096, maxBits: 8192 } })).toMatchObject({ code: 'key_too_small', message: 'the key has 3072 bits; at least 4096 are required' });
     expect(await refusal(key3072, { limits: { minBits: 2048, maxBits: 3071 } })).toMatchObject({ code: 'key_too_large', message: 'the key has 3072 bits; at most 3071 are accepted' });
     await expect(parsePublicKeyInput(key3072, { limits: { minBits: 3072, maxBits: 3072 } })).resolves.toMatchObject({ bits: 3072 });
