@@ -146,6 +146,9 @@ const CONFIG_VARIABLES = {
 
 export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
 
+/** The settings the variables are given as: equal to `keyof ConfigSettings` (a type test in config.test.ts holds both directions). */
+export type ConfigSetting = (typeof CONFIG_VARIABLES)[ConfigVariable]['setting'];
+
 export const CONFIG_VARIABLE_NAMES = Object.keys(CONFIG_VARIABLES) as readonly ConfigVariable[];
 
 /**

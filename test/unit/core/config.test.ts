@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { ConfigError, configEnvironment, configFromSettings, readConfig, type KeygateConfig } from '../../../lambdas/core/config.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { ConfigError, configEnvironment, configFromSettings, readConfig, type ConfigSetting, type ConfigSettings, type KeygateConfig } from '../../../lambdas/core/config.js';
 
 describe('readConfig', () => {
   it('applies the documented defaults', () => {
@@ -118,6 +118,11 @@ describe('configEnvironment', () => {
       authorizerCacheSeconds: 60,
       maxKeyAgeDays: 400,
     } as const;
+
+    it('has a variable for every setting and a setting for every variable (a type test: tsc fails when one is added alone)', () => {
+      expectTypeOf<ConfigSetting>().toEqualTypeOf<keyof ConfigSettings>();
+      expectTypeOf(everySetting).toExtend<Required<ConfigSettings>>();
+    });
 
     it('gives the defaults of readConfig when nothing is set', () => {
       expect(configFromSettings({})).toEqual(readConfig({}));
